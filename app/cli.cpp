@@ -1,0 +1,206 @@
+#include "cli.h"
+
+#include "apikeys.h"
+#include "dataschema.h"
+#include "timestamp.h"
+#include "workspace.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QTextStream>
+
+#include <cstdio>
+
+namespace meterdesk {
+
+namespace {
+
+QTextStream &out()
+{
+    static QTextStream s(stdout);
+    return s;
+}
+
+int fail(const QString &message, int code = ExitFailure)
+{
+    QTextStream err(stderr);
+    err << "meterdesk: " << message << Qt::endl;
+    return code;
+}
+
+std::optional<QJsonObject> readJsonObject(const QString &path, QString *error)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) {
+        *error = QStringLiteral("cannot read %1: %2").arg(path, f.errorString());
+        return std::nullopt;
+    }
+    QJsonParseError pe;
+    const QJsonDocument doc = QJsonDocument::fromJson(f.read(4 * 1024 * 1024), &pe);
+    if (pe.error != QJsonParseError::NoError || !doc.isObject()) {
+        *error = QStringLiteral("%1 is not a JSON object (%2 at byte %3)")
+                     .arg(path, pe.error != QJsonParseError::NoError ? pe.errorString() : QStringLiteral("not an object"))
+                     .arg(pe.offset);
+        return std::nullopt;
+    }
+    return doc.object();
+}
+
+QString problemsText(const Problems &problems)
+{
+    QStringList lines;
+    for (const Problem &p : problems)
+        lines.append(p.pointer.isEmpty() ? p.message : p.pointer + QStringLiteral(": ") + p.message);
+    return lines.join(QStringLiteral("; "));
+}
+
+int eventsAdd(Workspace &ws, const QHash<QString, QString> &options)
+{
+    UsageEventDefinition d;
+    d.name = options.value(QStringLiteral("name"));
+    d.slug = options.value(QStringLiteral("slug"));
+    if (d.name.isEmpty())
+        return fail(QStringLiteral("events add needs --name"), ExitUsage);
+    const QString policy = options.value(QStringLiteral("policy"), QStringLiteral("reject"));
+    if (policy != QLatin1String("reject") && policy != QLatin1String("overwrite"))
+        return fail(QStringLiteral("--policy is reject or overwrite"), ExitUsage);
+    d.policy = UsageEventDefinition::policyFromName(policy);
+    QString error;
+    if (options.contains(QStringLiteral("schema"))) {
+        const auto schema = readJsonObject(options.value(QStringLiteral("schema")), &error);
+        if (!schema)
+            return fail(error);
+        Problems problems;
+        const auto parsed = DataSchema::fromJsonSchema(*schema, &problems);
+        if (!parsed)
+            return fail(QStringLiteral("the schema is refused: %1").arg(problemsText(problems)));
+        d.schema = *parsed;
+    } else if (options.contains(QStringLiteral("sample"))) {
+        const auto sample = readJsonObject(options.value(QStringLiteral("sample")), &error);
+        if (!sample)
+            return fail(error);
+        d.schema = DataSchema::infer(*sample);
+    }
+    const Problems problems = ws.createDefinition(d);
+    if (!problems.isEmpty())
+        return fail(problemsText(problems));
+    out() << "created usage event " << d.slug << " (" << d.schema.fields.size() << " fields): POST /usage/" << d.slug
+          << Qt::endl;
+    return ExitOk;
+}
+
+int eventsList(Workspace &ws, bool json)
+{
+    const auto defs = ws.definitions();
+    if (json) {
+        QJsonArray array;
+        for (const UsageEventDefinition &d : defs) {
+            QJsonObject o;
+            o[u"name"] = d.name;
+            o[u"slug"] = d.slug;
+            o[u"table"] = d.tableName();
+            o[u"duplicate_policy"] = UsageEventDefinition::policyName(d.policy);
+            o[u"schema"] = d.schema.toJsonSchema();
+            o[u"rows"] = ws.rowCount(d);
+            o[u"created_at"] = Timestamp::toIso(d.createdAtUs);
+            array.append(o);
+        }
+        out() << QJsonDocument(array).toJson(QJsonDocument::Indented);
+        return ExitOk;
+    }
+    if (defs.isEmpty()) {
+        out() << "no usage events yet: meterdesk events add --name NAME --sample sample.json" << Qt::endl;
+        return ExitOk;
+    }
+    for (const UsageEventDefinition &d : defs) {
+        QStringList fields;
+        for (const SchemaField &f : d.schema.fields)
+            fields.append(f.path + u':' + FieldTypes::name(f.type));
+        out() << d.slug << '\t' << d.name << '\t' << ws.rowCount(d) << " rows\t" << fields.join(u',') << Qt::endl;
+    }
+    return ExitOk;
+}
+
+int keys(Workspace &ws, const QStringList &pos, const QHash<QString, QString> &options, bool json)
+{
+    const QString verb = pos.value(1);
+    QString error;
+    if (verb == QLatin1String("create")) {
+        const auto created = ApiKeys::create(ws, options.value(QStringLiteral("name")), &error);
+        if (!created)
+            return fail(error);
+        out() << created->key << Qt::endl;
+        QTextStream(stderr) << "key " << created->info.id << " (" << created->info.name
+                            << ") created; it is shown only now: store it safely." << Qt::endl;
+        return ExitOk;
+    }
+    if (verb == QLatin1String("list")) {
+        const auto keys = ApiKeys::list(ws);
+        if (json) {
+            QJsonArray array;
+            for (const ApiKeyInfo &k : keys)
+                array.append(QJsonObject{{QStringLiteral("id"), k.id},
+                                         {QStringLiteral("name"), k.name},
+                                         {QStringLiteral("prefix"), k.prefix},
+                                         {QStringLiteral("created_at"), Timestamp::toIso(k.createdAtUs)},
+                                         {QStringLiteral("live"), k.live()}});
+            out() << QJsonDocument(array).toJson(QJsonDocument::Indented);
+            return ExitOk;
+        }
+        for (const ApiKeyInfo &k : keys)
+            out() << k.id << '\t' << k.name << '\t' << k.prefix << "…\t" << Timestamp::toIso(k.createdAtUs) << '\t'
+                  << (k.live() ? "live" : "revoked") << Qt::endl;
+        return ExitOk;
+    }
+    if (verb == QLatin1String("revoke")) {
+        bool ok = false;
+        const qint64 id = pos.value(2).toLongLong(&ok);
+        if (!ok)
+            return fail(QStringLiteral("keys revoke needs a key id (see keys list)"), ExitUsage);
+        if (!ApiKeys::revoke(ws, id, &error))
+            return fail(error);
+        out() << "revoked key " << id << Qt::endl;
+        return ExitOk;
+    }
+    return fail(QStringLiteral("keys: create, list or revoke"), ExitUsage);
+}
+
+} // namespace
+
+bool Cli::handles(const QStringList &positional)
+{
+    static const QStringList verbs = {QStringLiteral("events"), QStringLiteral("keys"), QStringLiteral("org")};
+    return !positional.isEmpty() && verbs.contains(positional.first());
+}
+
+int Cli::run(const QString &database, const QStringList &pos, const QHash<QString, QString> &options, bool json)
+{
+    const QString noun = pos.value(0);
+    const QString verb = pos.value(1);
+    if (noun == QLatin1String("events") && !QStringList{QStringLiteral("add"), QStringLiteral("list"), QStringLiteral("remove")}.contains(verb))
+        return fail(QStringLiteral("events: add, list or remove"), ExitUsage);
+    if (noun == QLatin1String("events") && verb == QLatin1String("remove") && pos.size() < 3)
+        return fail(QStringLiteral("events remove needs a slug"), ExitUsage);
+
+    QString error;
+    auto ws = Workspace::open(database, &error);
+    if (!ws)
+        return fail(error);
+    if (noun == QLatin1String("org")) {
+        out() << ws->organisation() << Qt::endl;
+        return ExitOk;
+    }
+    if (noun == QLatin1String("keys"))
+        return keys(*ws, pos, options, json);
+    if (verb == QLatin1String("add"))
+        return eventsAdd(*ws, options);
+    if (verb == QLatin1String("list"))
+        return eventsList(*ws, json);
+    if (!ws->removeDefinition(pos.value(2), &error))
+        return fail(error);
+    out() << "removed usage event " << pos.value(2) << " and its table" << Qt::endl;
+    return ExitOk;
+}
+
+} // namespace meterdesk

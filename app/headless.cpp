@@ -1,0 +1,125 @@
+#include "headless.h"
+
+#include "cli.h"
+#include "ingestservice.h"
+#include "mainwindow.h"
+#include "workspace.h"
+
+#include <QApplication>
+#include <QSocketNotifier>
+#include <QTextStream>
+#include <QTimer>
+
+#include <csignal>
+#include <unistd.h>
+
+namespace meterdesk {
+
+namespace {
+
+int g_signalPipe[2] = {-1, -1};
+
+void onSignal(int)
+{
+    const char byte = 1;
+    [[maybe_unused]] const auto written = ::write(g_signalPipe[1], &byte, 1);
+}
+
+// SIGINT/SIGTERM -> the event loop ends (self-pipe: the handler only writes a byte).
+void quitOnSignals()
+{
+    if (::pipe(g_signalPipe) != 0)
+        return;
+    auto *notifier = new QSocketNotifier(g_signalPipe[0], QSocketNotifier::Read, QCoreApplication::instance());
+    QObject::connect(notifier, &QSocketNotifier::activated, QCoreApplication::instance(), [] {
+        char byte;
+        [[maybe_unused]] const auto n = ::read(g_signalPipe[0], &byte, 1);
+        QCoreApplication::quit();
+    });
+    struct sigaction action = {};
+    action.sa_handler = onSignal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+}
+
+bool listenAddress(const QString &listen, QString *host, quint16 *port)
+{
+    QString error;
+    if (parseListenAddress(listen.isEmpty() ? QStringLiteral("127.0.0.1:8080") : listen, host, port, &error))
+        return true;
+    QTextStream(stderr) << "meterdesk: " << error << Qt::endl;
+    return false;
+}
+
+} // namespace
+
+int runHeadless(const QString &database, const QString &listen)
+{
+    QString host;
+    quint16 port = 0;
+    if (!listenAddress(listen, &host, &port))
+        return ExitUsage;
+    quitOnSignals();
+    IngestService service(database);
+    int exitCode = ExitOk;
+    QObject::connect(&service, &IngestService::started, &service, [](const QString &url) {
+        QTextStream out(stdout);
+        out << "listening on " << url << Qt::endl;
+    });
+    QObject::connect(&service, &IngestService::failed, &service, [&exitCode](const QString &error) {
+        QTextStream(stderr) << "meterdesk: " << error << Qt::endl;
+        exitCode = ExitFailure;
+        QCoreApplication::exit(ExitFailure);
+    });
+    service.start(host, port);
+    QCoreApplication::exec();
+    service.stop(); // drain, answer, commit
+    return exitCode;
+}
+
+int runGui(const QString &database, const QString &listen)
+{
+    QString host;
+    quint16 port = 0;
+    if (!listenAddress(listen, &host, &port))
+        return ExitUsage;
+    QString error;
+    std::unique_ptr<Workspace> workspace = Workspace::open(database, &error);
+    if (!workspace) {
+        QTextStream(stderr) << "meterdesk: " << error << Qt::endl;
+        return ExitFailure;
+    }
+    MainWindow window;
+    IngestService service(database);
+    auto refresh = [&] {
+        QList<MainWindow::EventRow> rows;
+        for (const UsageEventDefinition &d : workspace->definitions())
+            rows.append({d.name, d.slug, service.url() + QStringLiteral("/usage/") + d.slug, workspace->rowCount(d)});
+        window.setEvents(rows);
+    };
+    QTimer debounce;
+    debounce.setSingleShot(true);
+    debounce.setInterval(500);
+    QObject::connect(&debounce, &QTimer::timeout, &window, refresh);
+    QObject::connect(&service, &IngestService::committed, &debounce, [&debounce] {
+        if (!debounce.isActive())
+            debounce.start();
+    });
+    QObject::connect(&service, &IngestService::started, &window, [&](const QString &url) {
+        window.setEndpointStatus(QObject::tr("Endpoint running: %1").arg(url));
+        refresh();
+    });
+    QObject::connect(&service, &IngestService::failed, &window, [&](const QString &why) {
+        window.setEndpointStatus(QObject::tr("Endpoint stopped: %1").arg(why));
+    });
+    refresh();
+    window.show();
+    service.start(host, port);
+    const int code = QApplication::exec();
+    service.stop();
+    return code;
+}
+
+} // namespace meterdesk

@@ -1,0 +1,115 @@
+// The composition root: picks GUI, headless or a scripting subcommand, and wires
+// the layers together. No domain rule lives here.
+#include "cli.h"
+#include "headless.h"
+#include "mainwindow.h"
+#include "workspace.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QGuiApplication>
+#include <QTextStream>
+
+#include <cstdio>
+#include <memory>
+
+using namespace meterdesk;
+
+namespace {
+
+const char *const kHelpTail = R"(
+Modes:
+  meterdesk                                 open the desktop app
+  meterdesk --headless [--listen HOST:PORT] run the ingestion endpoint only; prints
+                                            "listening on http://HOST:PORT" when ready;
+                                            SIGINT/SIGTERM drain, commit and exit 0
+Subcommands:
+  events add --name N [--slug S] [--policy reject|overwrite] (--schema FILE | --sample FILE)
+  events list [--json]
+  events remove SLUG
+  keys create [--name N]        prints the new key once
+  keys list [--json]
+  keys revoke ID
+  org                           prints the organisation UUID (the `organisation` header)
+
+Exit codes: 0 ok, 1 failure, 2 usage error.
+)";
+
+void addOptions(QCommandLineParser &p)
+{
+    p.setApplicationDescription(QStringLiteral("Meterdesk: a local usage-event ingestion endpoint, store and console."));
+    p.addHelpOption();
+    p.addVersionOption();
+    p.addOption({QStringLiteral("database"), QStringLiteral("Workspace database (SQLite file). Default: %1.")
+                                                 .arg(Workspace::defaultLocation()),
+                 QStringLiteral("PATH")});
+    p.addOption({QStringLiteral("headless"), QStringLiteral("Run the endpoint without a window.")});
+    p.addOption({QStringLiteral("listen"), QStringLiteral("Endpoint address (default 127.0.0.1:8080; port 0 picks one)."),
+                 QStringLiteral("HOST:PORT")});
+    p.addOption({QStringLiteral("name"), QStringLiteral("Name for events add / keys create."), QStringLiteral("N")});
+    p.addOption({QStringLiteral("slug"), QStringLiteral("API slug for events add (default: derived from the name)."),
+                 QStringLiteral("S")});
+    p.addOption({QStringLiteral("schema"), QStringLiteral("JSON Schema file of data for events add."), QStringLiteral("FILE")});
+    p.addOption({QStringLiteral("sample"), QStringLiteral("Sample data JSON to infer the schema from."), QStringLiteral("FILE")});
+    p.addOption({QStringLiteral("policy"), QStringLiteral("Duplicate policy: reject (default) or overwrite."),
+                 QStringLiteral("P")});
+    p.addOption({QStringLiteral("json"), QStringLiteral("Machine-readable output for list commands.")});
+    p.addPositionalArgument(QStringLiteral("command"), QStringLiteral("events | keys | org (see below)"));
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    QStringList args;
+    for (int i = 0; i < argc; ++i)
+        args.append(QString::fromLocal8Bit(argv[i]));
+
+    QCommandLineParser parser;
+    addOptions(parser);
+    const bool parsed = parser.parse(args);
+    const QStringList positional = parser.positionalArguments();
+    const bool wantsGui = parsed && !parser.isSet(QStringLiteral("headless")) && positional.isEmpty()
+        && !parser.isSet(QStringLiteral("help")) && !parser.isSet(QStringLiteral("version"));
+
+    std::unique_ptr<QCoreApplication> app;
+    if (wantsGui)
+        app = std::make_unique<QApplication>(argc, argv);
+    else
+        app = std::make_unique<QCoreApplication>(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("meterdesk"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(MDK_VERSION));
+
+    QTextStream err(stderr);
+    if (!parsed) {
+        err << "meterdesk: " << parser.errorText() << " (see --help)" << Qt::endl;
+        return ExitUsage;
+    }
+    if (parser.isSet(QStringLiteral("help"))) {
+        QTextStream(stdout) << parser.helpText() << kHelpTail;
+        return ExitOk;
+    }
+    if (parser.isSet(QStringLiteral("version"))) {
+        QTextStream(stdout) << "meterdesk " << MDK_VERSION << Qt::endl;
+        return ExitOk;
+    }
+    const QString database = parser.isSet(QStringLiteral("database")) ? parser.value(QStringLiteral("database"))
+                                                                      : Workspace::defaultLocation();
+    if (!positional.isEmpty()) {
+        if (!Cli::handles(positional)) {
+            err << "meterdesk: unknown command \"" << positional.first() << "\" (see --help)" << Qt::endl;
+            return ExitUsage;
+        }
+        QHash<QString, QString> options;
+        for (const QString &name : {QStringLiteral("name"), QStringLiteral("slug"), QStringLiteral("schema"),
+                                    QStringLiteral("sample"), QStringLiteral("policy")})
+            if (parser.isSet(name))
+                options.insert(name, parser.value(name));
+        return Cli::run(database, positional, options, parser.isSet(QStringLiteral("json")));
+    }
+    const QString listen = parser.value(QStringLiteral("listen"));
+    if (!wantsGui)
+        return runHeadless(database, listen);
+    return runGui(database, listen);
+}

@@ -1,0 +1,237 @@
+#include "groupcommitwriter.h"
+
+#include "workspace.h"
+
+#include <QElapsedTimer>
+#include <QLoggingCategory>
+#include <QSqlError>
+#include <QSqlQuery>
+
+Q_LOGGING_CATEGORY(lcWriter, "meterdesk.writer")
+
+namespace meterdesk {
+
+namespace {
+constexpr int MaxDeadLetters = 10000;
+constexpr int MaxQueuedLetters = 1000;
+} // namespace
+
+GroupCommitWriter::GroupCommitWriter(QString location, int maxQueuedEvents, QObject *parent)
+    : QThread(parent), m_location(std::move(location)), m_maxQueued(maxQueuedEvents)
+{
+    setObjectName(QStringLiteral("writer"));
+    m_stats.bucketBounds = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5};
+    m_stats.bucketCounts = QList<quint64>(m_stats.bucketBounds.size(), 0);
+}
+
+GroupCommitWriter::~GroupCommitWriter()
+{
+    stop();
+    wait();
+}
+
+bool GroupCommitWriter::waitUntilOpen()
+{
+    QMutexLocker lock(&m_mutex);
+    while (!m_openDone)
+        m_opened.wait(&m_mutex);
+    return m_openError.isEmpty();
+}
+
+QString GroupCommitWriter::openError() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_openError;
+}
+
+bool GroupCommitWriter::submit(WriteJob job)
+{
+    QMutexLocker lock(&m_mutex);
+    const int n = int(job.events.size());
+    if (m_stopping || m_queuedEvents + n > m_maxQueued)
+        return false;
+    m_queuedEvents += n;
+    m_jobs.push_back(std::move(job));
+    m_wake.wakeOne();
+    return true;
+}
+
+bool GroupCommitWriter::submitDeadLetter(DeadLetter letter)
+{
+    QMutexLocker lock(&m_mutex);
+    if (m_stopping || m_letters.size() >= MaxQueuedLetters)
+        return false;
+    m_letters.push_back(std::move(letter));
+    m_wake.wakeOne();
+    return true;
+}
+
+void GroupCommitWriter::stop()
+{
+    QMutexLocker lock(&m_mutex);
+    m_stopping = true;
+    m_wake.wakeOne();
+}
+
+void GroupCommitWriter::forgetStatements()
+{
+    QMutexLocker lock(&m_mutex);
+    m_forget = true;
+}
+
+WriterStats GroupCommitWriter::stats() const
+{
+    QMutexLocker lock(&m_mutex);
+    WriterStats s = m_stats;
+    s.queueDepth = m_queuedEvents;
+    return s;
+}
+
+void GroupCommitWriter::recordLatency(double seconds)
+{
+    QMutexLocker lock(&m_mutex);
+    for (qsizetype i = 0; i < m_stats.bucketBounds.size(); ++i)
+        if (seconds <= m_stats.bucketBounds[i])
+            ++m_stats.bucketCounts[i];
+    m_stats.latencySum += seconds;
+    ++m_stats.latencyCount;
+}
+
+void GroupCommitWriter::run()
+{
+    QString error;
+    std::unique_ptr<Workspace> ws = Workspace::open(m_location, &error);
+    {
+        QMutexLocker lock(&m_mutex);
+        m_openError = ws ? QString() : error;
+        m_openDone = true;
+        m_opened.wakeAll();
+        if (!ws) {
+            // Nothing can be written: answer whatever arrives with the failure.
+            m_stopping = true;
+        }
+    }
+    std::unique_ptr<EventStore> store = ws ? std::make_unique<EventStore>(*ws) : nullptr;
+
+    for (;;) {
+        std::deque<WriteJob> jobs;
+        std::deque<DeadLetter> letters;
+        bool stopping = false;
+        {
+            QMutexLocker lock(&m_mutex);
+            while (m_jobs.empty() && m_letters.empty() && !m_stopping)
+                m_wake.wait(&m_mutex);
+            jobs.swap(m_jobs);
+            letters.swap(m_letters);
+            m_queuedEvents = 0;
+            stopping = m_stopping;
+            if (m_forget && store) {
+                store->forgetStatements();
+                m_forget = false;
+            }
+        }
+        if (!jobs.empty() || !letters.empty()) {
+            if (!ws) {
+                for (WriteJob &job : jobs)
+                    job.done({}, error, true);
+            } else {
+                commitGroup(*ws, *store, jobs, letters);
+            }
+        }
+        if (stopping) {
+            QMutexLocker lock(&m_mutex);
+            if (m_jobs.empty() && m_letters.empty())
+                break;
+        }
+    }
+    store.reset();
+    ws.reset();
+}
+
+void GroupCommitWriter::commitGroup(Workspace &ws, EventStore &store, std::deque<WriteJob> &jobs,
+                                    std::deque<DeadLetter> &letters)
+{
+    QElapsedTimer timer;
+    timer.start();
+    QSqlDatabase db = ws.database();
+    QSqlQuery control(db);
+    QString failure;
+    if (!control.exec(ws.dialect().beginWrite()))
+        failure = control.lastError().text();
+
+    std::vector<QList<StoreResult>> results(jobs.size());
+    std::vector<bool> rolledBack(jobs.size(), false);
+    QHash<QString, int> insertedBySlug;
+    for (size_t j = 0; j < jobs.size() && failure.isEmpty(); ++j) {
+        WriteJob &job = jobs[j];
+        const bool savepoint = job.atomic && job.events.size() > 1;
+        if (savepoint)
+            control.exec(QStringLiteral("SAVEPOINT job"));
+        bool bad = false;
+        results[j].reserve(job.events.size());
+        for (const ValidatedEvent &e : std::as_const(job.events)) {
+            StoreResult r = store.store(job.definition, e, job.source, job.receivedAtUs);
+            if (r.outcome == StoreOutcome::Failed || (job.atomic && r.outcome == StoreOutcome::Conflict))
+                bad = true;
+            results[j].append(r);
+            if (r.outcome == StoreOutcome::Failed && !savepoint)
+                break;
+        }
+        if (bad && savepoint) {
+            control.exec(QStringLiteral("ROLLBACK TO SAVEPOINT job"));
+            rolledBack[j] = true;
+        }
+        if (savepoint)
+            control.exec(QStringLiteral("RELEASE SAVEPOINT job"));
+        if (!rolledBack[j]) {
+            int inserted = 0;
+            for (const StoreResult &r : std::as_const(results[j]))
+                inserted += r.outcome == StoreOutcome::Inserted || r.outcome == StoreOutcome::Overwritten;
+            insertedBySlug[job.definition.slug] += inserted;
+        }
+    }
+    if (failure.isEmpty() && !letters.empty()) {
+        QSqlQuery q(db);
+        q.prepare(QStringLiteral("INSERT INTO dead_letters (received_at, slug, status, problem, body, headers) "
+                                 "VALUES (?, ?, ?, ?, ?, ?)"));
+        for (const DeadLetter &l : letters) {
+            q.addBindValue(l.receivedAtUs);
+            q.addBindValue(l.slug);
+            q.addBindValue(l.status);
+            q.addBindValue(QString::fromUtf8(l.problem));
+            q.addBindValue(QString::fromUtf8(l.body));
+            q.addBindValue(QString::fromUtf8(l.headers));
+            q.exec();
+        }
+        // Bounded: keep the newest MaxDeadLetters.
+        control.exec(QStringLiteral("DELETE FROM dead_letters WHERE id <= (SELECT max(id) FROM dead_letters) - %1")
+                         .arg(MaxDeadLetters));
+    }
+    if (failure.isEmpty() && !control.exec(QStringLiteral("COMMIT")))
+        failure = control.lastError().text();
+    if (!failure.isEmpty()) {
+        qCWarning(lcWriter) << "group commit failed:" << failure;
+        QSqlQuery(db).exec(QStringLiteral("ROLLBACK"));
+        store.forgetStatements();
+    }
+    const double seconds = double(timer.nsecsElapsed()) / 1e9;
+    recordLatency(seconds);
+    quint64 committedCount = 0;
+    for (size_t j = 0; j < jobs.size(); ++j) {
+        if (failure.isEmpty() && !rolledBack[j])
+            for (const StoreResult &r : std::as_const(results[j]))
+                committedCount += r.outcome == StoreOutcome::Inserted;
+        jobs[j].done(results[j], failure, !failure.isEmpty() || rolledBack[j]);
+    }
+    {
+        QMutexLocker lock(&m_mutex);
+        ++m_stats.commits;
+        m_stats.committedEvents += committedCount;
+    }
+    if (failure.isEmpty())
+        for (auto it = insertedBySlug.cbegin(); it != insertedBySlug.cend(); ++it)
+            if (it.value() > 0)
+                emit committed(it.key(), it.value());
+}
+
+} // namespace meterdesk

@@ -1,0 +1,101 @@
+#pragma once
+
+#include "eventstore.h"
+#include "usageevent.h"
+#include "validator.h"
+
+#include <QMutex>
+#include <QThread>
+#include <QWaitCondition>
+
+#include <deque>
+#include <functional>
+#include <memory>
+
+namespace meterdesk {
+
+class Workspace;
+
+// A rejected request kept for the Rejected tab (DESIGN.md §4: bounded).
+struct DeadLetter
+{
+    qint64 receivedAtUs = 0;
+    QString slug;
+    int status = 0;
+    QByteArray problem;
+    QByteArray body;    // cut to a cap by the caller
+    QByteArray headers; // JSON object, credentials removed
+};
+
+struct WriteJob
+{
+    UsageEventDefinition definition;
+    QList<ValidatedEvent> events;
+    QString source = QStringLiteral("api");
+    bool atomic = true; // a conflict anywhere rolls the whole job back
+    qint64 receivedAtUs = 0;
+    // Called on the writer thread after the commit (or the failure). `error` empty
+    // means the results are durable. The callee posts to its own thread.
+    std::function<void(const QList<StoreResult> &results, const QString &error, bool rolledBack)> done;
+};
+
+struct WriterStats
+{
+    quint64 commits = 0;
+    quint64 committedEvents = 0;
+    // Commit latency histogram: upper bounds in seconds and cumulative counts.
+    QList<double> bucketBounds;
+    QList<quint64> bucketCounts;
+    double latencySum = 0;
+    quint64 latencyCount = 0;
+    int queueDepth = 0;
+};
+
+// The one writer of DESIGN.md §3: owns the write connection on its own thread and
+// commits in groups (drain the queue, one transaction, one fsync, answer every
+// waiting request). The queue is bounded in events; submit() says no when full.
+// submit()/stop()/stats() are thread-safe; everything else runs on the writer thread.
+class GroupCommitWriter : public QThread
+{
+    Q_OBJECT
+public:
+    explicit GroupCommitWriter(QString location, int maxQueuedEvents = 100000, QObject *parent = nullptr);
+    ~GroupCommitWriter() override;
+
+    // False when the writer could not open the workspace (see openError()).
+    bool waitUntilOpen();
+    QString openError() const;
+
+    bool submit(WriteJob job);          // false: queue full (answer 429)
+    bool submitDeadLetter(DeadLetter letter);
+    void stop();                        // drains and commits what is queued, then ends the thread
+    WriterStats stats() const;
+    void forgetStatements();            // a definition changed: re-prepare on next use
+
+signals:
+    // Emitted on the writer thread after each commit; connect queued.
+    void committed(const QString &slug, int inserted);
+
+protected:
+    void run() override;
+
+private:
+    void commitGroup(Workspace &ws, EventStore &store, std::deque<WriteJob> &jobs, std::deque<DeadLetter> &letters);
+    void recordLatency(double seconds);
+
+    const QString m_location;
+    const int m_maxQueued;
+    mutable QMutex m_mutex;
+    QWaitCondition m_wake;
+    QWaitCondition m_opened;
+    bool m_openDone = false;
+    QString m_openError;
+    std::deque<WriteJob> m_jobs;
+    std::deque<DeadLetter> m_letters;
+    int m_queuedEvents = 0;
+    bool m_stopping = false;
+    bool m_forget = false;
+    WriterStats m_stats;
+};
+
+} // namespace meterdesk

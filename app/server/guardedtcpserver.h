@@ -1,0 +1,76 @@
+#pragma once
+
+#include <QElapsedTimer>
+#include <QHash>
+#include <QTcpServer>
+
+class QTcpSocket;
+class QTimer;
+
+namespace meterdesk {
+
+struct ConnectionLimits
+{
+    int maxConnections = 1024;
+    qint64 maxHeadBytes = 16 * 1024;
+    qint64 maxEventBody = 1024 * 1024;
+    qint64 maxBatchBody = 16 * 1024 * 1024;
+    int headTimeoutMs = 10000;    // from the first byte of a request to the end of its head
+    int requestTimeoutMs = 60000; // from the first byte to the last byte of the body
+    int idleTimeoutMs = 60000;    // keep-alive connection with nothing to do
+    int lingerMs = 3000;          // after refusing: drain input so the client reads our answer
+};
+
+// The QTcpServer handed to Qt HTTP Server through bind(). Qt HTTP Server 6.4 reads
+// whole bodies into memory and has no limits or timeouts, so they live here: this
+// class watches each connection's bytes before Qt HTTP Server parses them (its
+// readyRead slot is connected first) and answers 413/431/408/400/503 itself,
+// without reading a refused body into memory. Lives on the server thread.
+class GuardedTcpServer : public QTcpServer
+{
+    Q_OBJECT
+public:
+    explicit GuardedTcpServer(ConnectionLimits limits, QObject *parent = nullptr);
+
+    int openConnections() const { return int(m_connections.size()); }
+    // The HTTP layer tells when a request was dispatched (ends a chunked body) and
+    // when a deferred answer is pending/written, so idle timeouts spare it.
+    void requestDispatched(QTcpSocket *socket);
+    void responsePending(QTcpSocket *socket, bool pending);
+    void setRefuseNewRequests(bool refuse) { m_refuseNew = refuse; }
+
+signals:
+    void refused(int status, const QString &reason);
+
+protected:
+    void incomingConnection(qintptr handle) override;
+
+private:
+    enum class State { Head, Body, Chunked, Draining };
+    struct Conn
+    {
+        State state = State::Head;
+        QByteArray head;
+        qint64 bodyRemaining = 0;
+        qint64 bodySeen = 0;
+        qint64 bodyLimit = 0;
+        qint64 requestStartMs = -1;
+        qint64 lastActivityMs = 0;
+        qint64 drainUntilMs = 0;
+        int pending = 0;
+    };
+
+    void onReadyRead(QTcpSocket *socket);
+    void scan(QTcpSocket *socket, Conn &c, const QByteArray &bytes);
+    bool parseHead(QTcpSocket *socket, Conn &c);
+    void refuse(QTcpSocket *socket, Conn &c, int error, const QString &detail);
+    void sweep();
+
+    ConnectionLimits m_limits;
+    QHash<QTcpSocket *, Conn> m_connections;
+    QElapsedTimer m_clock;
+    QTimer *m_sweeper = nullptr;
+    bool m_refuseNew = false;
+};
+
+} // namespace meterdesk

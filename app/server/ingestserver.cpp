@@ -1,0 +1,623 @@
+#include "ingestserver.h"
+
+#include "apikeys.h"
+#include "groupcommitwriter.h"
+#include "httpproblem.h"
+#include "jsonvalue.h"
+#include "openapi.h"
+#include "timestamp.h"
+#include "workspace.h"
+
+#include <QHttpServerRequest>
+#include <QLoggingCategory>
+#include <QPointer>
+#include <QTcpSocket>
+#include <QTimer>
+#include <QUrlQuery>
+
+Q_LOGGING_CATEGORY(lcServer, "meterdesk.server")
+
+namespace meterdesk {
+
+namespace {
+
+constexpr int MaxBatchEvents = 10000;
+constexpr qsizetype DeadLetterBodyCap = 64 * 1024;
+
+QByteArray header(const QHttpServerRequest &request, QByteArrayView name)
+{
+    for (const auto &[key, value] : request.headers())
+        if (key.compare(name, Qt::CaseInsensitive) == 0)
+            return value;
+    return {};
+}
+
+QByteArray redactedHeaders(const QHttpServerRequest &request)
+{
+    QByteArray out = "{";
+    bool first = true;
+    for (const auto &[key, value] : request.headers()) {
+        const QByteArray lower = key.toLower();
+        if (lower == "authorization" || lower == "x-api-key" || lower == "cookie")
+            continue;
+        if (!first)
+            out += ',';
+        first = false;
+        appendJsonString(out, QString::fromUtf8(key).toUtf8());
+        out += ':';
+        appendJsonString(out, QString::fromUtf8(value.left(1024)).toUtf8());
+    }
+    return out + '}';
+}
+
+// Splits a batch body into events: a JSON array, or NDJSON (one object per line).
+bool splitBatch(const QByteArray &body, std::vector<JsonValue> &events, QString *error)
+{
+    const QByteArray trimmed = body.trimmed();
+    if (trimmed.startsWith('[')) {
+        JsonValue::ParseResult parsed = JsonValue::parse(trimmed, 65);
+        if (!parsed.ok) {
+            *error = QStringLiteral("The body is not valid JSON: %1").arg(parsed.error);
+            return false;
+        }
+        events.reserve(size_t(parsed.value.size()));
+        for (qsizetype i = 0; i < parsed.value.size(); ++i)
+            events.push_back(parsed.value.at(i));
+        return true;
+    }
+    qsizetype start = 0;
+    int line = 0;
+    while (start < body.size()) {
+        qsizetype end = body.indexOf('\n', start);
+        if (end < 0)
+            end = body.size();
+        const QByteArrayView piece = QByteArrayView(body).sliced(start, end - start).trimmed();
+        ++line;
+        if (!piece.isEmpty()) {
+            JsonValue::ParseResult parsed = JsonValue::parse(piece);
+            if (!parsed.ok) {
+                *error = QStringLiteral("Line %1 is not valid JSON: %2").arg(line).arg(parsed.error);
+                return false;
+            }
+            events.push_back(std::move(parsed.value));
+            if (events.size() > size_t(MaxBatchEvents))
+                return true;
+        }
+        start = end + 1;
+    }
+    return true;
+}
+
+} // namespace
+
+IngestServer::IngestServer(QString location, GroupCommitWriter *writer, ConnectionLimits limits)
+    : m_location(std::move(location)), m_writer(writer), m_limits(limits)
+{
+}
+
+IngestServer::~IngestServer() = default;
+
+void IngestServer::start(const QString &host, quint16 port)
+{
+    QString error;
+    m_reader = Workspace::open(m_location, &error);
+    if (!m_reader) {
+        emit failed(error);
+        return;
+    }
+    m_organisation = m_reader->organisation();
+    reloadCaches();
+    m_reloadTimer = new QTimer(this);
+    m_reloadTimer->setInterval(2000); // definitions and keys changed elsewhere show up within 2 s
+    connect(m_reloadTimer, &QTimer::timeout, this, &IngestServer::reloadCaches);
+    m_reloadTimer->start();
+
+    m_tcp = new GuardedTcpServer(m_limits, this);
+    connect(m_tcp, &GuardedTcpServer::refused, this, [this](int status, const QString &) {
+        m_counters.rejectedByStatus[status]++;
+    });
+    const QHostAddress address = host == QLatin1String("localhost") ? QHostAddress(QHostAddress::LocalHost)
+                                                                    : QHostAddress(host);
+    if (address.isNull()) {
+        emit failed(QStringLiteral("“%1” is not an IP address to listen on.").arg(host));
+        return;
+    }
+    if (!m_tcp->listen(address, port)) {
+        emit failed(QStringLiteral("Cannot listen on %1:%2: %3").arg(host).arg(port).arg(m_tcp->errorString()));
+        return;
+    }
+    bind(m_tcp);
+    const quint16 bound = m_tcp->serverPort();
+    const QString shownHost = address.protocol() == QAbstractSocket::IPv6Protocol
+        ? QStringLiteral("[%1]").arg(address.toString())
+        : address.toString();
+    emit started(QStringLiteral("http://%1:%2").arg(shownHost).arg(bound), bound);
+}
+
+void IngestServer::beginShutdown()
+{
+    m_shuttingDown = true;
+    if (m_tcp) {
+        m_tcp->setRefuseNewRequests(true);
+        m_tcp->pauseAccepting();
+    }
+}
+
+void IngestServer::flushAll()
+{
+    if (!m_tcp)
+        return;
+    for (QTcpSocket *socket : m_tcp->findChildren<QTcpSocket *>()) {
+        socket->flush();
+        if (socket->bytesToWrite() > 0)
+            socket->waitForBytesWritten(1000);
+    }
+}
+
+void IngestServer::reloadCaches()
+{
+    if (!m_reader)
+        return;
+    m_sinceReload.start();
+    QHash<QString, UsageEventDefinition> defs;
+    for (UsageEventDefinition &d : m_reader->definitions())
+        defs.insert(d.slug.toLower(), std::move(d));
+    const bool changed = defs.size() != m_definitions.size()
+        || std::any_of(defs.cbegin(), defs.cend(), [this](const UsageEventDefinition &d) {
+               const auto it = m_definitions.constFind(d.slug.toLower());
+               return it == m_definitions.cend() || !(it->schema == d.schema) || it->policy != d.policy;
+           });
+    m_definitions = std::move(defs);
+    if (changed && m_writer)
+        m_writer->forgetStatements();
+    m_keyDigests = ApiKeys::liveDigests(*m_reader);
+}
+
+const UsageEventDefinition *IngestServer::definitionFor(const QString &slug)
+{
+    auto it = m_definitions.constFind(slug.toLower());
+    if (it == m_definitions.cend() && m_sinceReload.elapsed() > 250) {
+        reloadCaches();
+        it = m_definitions.constFind(slug.toLower());
+    }
+    return it == m_definitions.cend() ? nullptr : &it.value();
+}
+
+std::optional<HttpError> IngestServer::authenticate(const QHttpServerRequest &request, QString *detail)
+{
+    QByteArray key = header(request, "x-api-key").trimmed();
+    if (key.isEmpty()) {
+        const QByteArray auth = header(request, "authorization").trimmed();
+        if (auth.size() > 7 && auth.left(7).compare("bearer ", Qt::CaseInsensitive) == 0)
+            key = auth.mid(7).trimmed();
+    }
+    if (key.isEmpty()) {
+        *detail = QStringLiteral("Send a key as \"authorization: Bearer <key>\" or \"x-api-key: <key>\" "
+                                 "(create one under Settings › API keys or with `meterdesk keys create`).");
+        return HttpError::Unauthorized;
+    }
+    auto id = ApiKeys::verify(m_keyDigests, key);
+    if (!id && m_sinceReload.elapsed() > 250) {
+        reloadCaches();
+        id = ApiKeys::verify(m_keyDigests, key);
+    }
+    if (!id) {
+        *detail = QStringLiteral("The API key is not a live key of this workspace (unknown or revoked).");
+        return HttpError::Unauthorized;
+    }
+    QByteArray org = header(request, "organisation").trimmed();
+    if (org.isEmpty())
+        org = header(request, "organization").trimmed();
+    if (org.isEmpty()) {
+        *detail = QStringLiteral("The \"organisation\" header is missing; this workspace's is %1.").arg(m_organisation);
+        return HttpError::Forbidden;
+    }
+    if (QString::fromUtf8(org).compare(m_organisation, Qt::CaseInsensitive) != 0) {
+        *detail = QStringLiteral("The \"organisation\" header does not name this workspace.");
+        return HttpError::Forbidden;
+    }
+    return std::nullopt;
+}
+
+void IngestServer::send(QHttpServerResponder &r, int status, const QByteArray &body, const QByteArray &contentType,
+                        const QList<QPair<QByteArray, QByteArray>> &extraHeaders)
+{
+    r.writeStatusLine(QHttpServerResponder::StatusCode(status));
+    r.writeHeader("Content-Type", contentType);
+    for (const auto &[k, v] : extraHeaders)
+        r.writeHeader(k, v);
+    r.writeHeader("Content-Length", QByteArray::number(body.size()));
+    r.writeBody(body);
+}
+
+void IngestServer::sendLater(const Responder &responder, const QPointer<QTcpSocket> &socket, int status,
+                             const QByteArray &body, const QByteArray &contentType)
+{
+    // Runs on the server thread after the commit. A client that hung up has taken
+    // its socket with it: writing through the responder then would crash Qt 6.4.
+    if (!socket)
+        return;
+    if (m_tcp)
+        m_tcp->responsePending(socket, false);
+    send(*responder, status, body, contentType);
+}
+
+void IngestServer::deadLetter(const QHttpServerRequest &request, const QString &slug, int status,
+                              const QByteArray &problem)
+{
+    if (!m_writer)
+        return;
+    DeadLetter letter;
+    letter.receivedAtUs = Workspace::nowUs();
+    letter.slug = slug;
+    letter.status = status;
+    letter.problem = problem;
+    letter.body = request.body().left(DeadLetterBodyCap);
+    letter.headers = redactedHeaders(request);
+    m_writer->submitDeadLetter(std::move(letter));
+}
+
+void IngestServer::reject(const QHttpServerRequest &request, QTcpSocket *socket, const QString &slug, HttpError error,
+                          const QString &detail, const QList<Problem> &errors, const QByteArray &extra)
+{
+    const HttpErrorInfo info = httpErrorInfo(error);
+    const QByteArray body = problemBody(error, detail, request.url().path(), errors, extra);
+    m_counters.rejectedByStatus[info.status]++;
+    QList<QPair<QByteArray, QByteArray>> headers;
+    if (error == HttpError::TooManyRequests || error == HttpError::Unavailable)
+        headers.append(qMakePair(QByteArray("Retry-After"), QByteArray("1")));
+    if (error == HttpError::Unauthorized)
+        headers.append(qMakePair(QByteArray("WWW-Authenticate"), QByteArray("Bearer")));
+    if (error == HttpError::MethodNotAllowed)
+        headers.append(qMakePair(QByteArray("Allow"), QByteArray(request.url().path().startsWith(QLatin1String("/usage/")) ? "GET, POST" : "GET")));
+    QHttpServerResponder responder = makeResponder(request, socket);
+    send(responder, info.status, body, "application/problem+json", headers);
+    if (request.url().path().startsWith(QLatin1String("/usage/")))
+        deadLetter(request, slug, info.status, body);
+}
+
+bool IngestServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *socket)
+{
+    m_counters.requests++;
+    if (m_tcp)
+        m_tcp->requestDispatched(socket);
+    const QString path = request.url().path();
+    const auto method = request.method();
+    const QStringList parts = path.split(u'/'); // "", "usage", slug[, "batch"]
+    if (parts.size() >= 3 && parts[1] == QLatin1String("usage") && parts.size() <= 4) {
+        const QString slug = parts[2];
+        const bool batch = parts.size() == 4;
+        if (batch && parts[3] != QLatin1String("batch"))
+            return false;
+        if (method == QHttpServerRequest::Method::Post)
+            ingest(request, socket, slug, batch);
+        else if (method == QHttpServerRequest::Method::Get && !batch)
+            list(request, socket, slug);
+        else
+            reject(request, socket, slug, HttpError::MethodNotAllowed,
+                   batch ? QStringLiteral("Use POST to send a batch.") : QStringLiteral("Use POST to send an event, GET to list events."));
+        return true;
+    }
+    if (path == QLatin1String("/healthz") || path == QLatin1String("/metrics") || path == QLatin1String("/openapi.json")) {
+        if (method != QHttpServerRequest::Method::Get && method != QHttpServerRequest::Method::Head) {
+            reject(request, socket, {}, HttpError::MethodNotAllowed, QStringLiteral("Use GET."));
+            return true;
+        }
+        if (path == QLatin1String("/healthz"))
+            health(socket, request);
+        else if (path == QLatin1String("/metrics"))
+            metrics(socket, request);
+        else
+            openApi(socket, request);
+        return true;
+    }
+    return false;
+}
+
+void IngestServer::missingHandler(const QHttpServerRequest &request, QTcpSocket *socket)
+{
+    reject(request, socket, {}, HttpError::NotFound,
+           QStringLiteral("No route %1. Events go to POST /usage/{slug}.").arg(request.url().path().left(200)));
+}
+
+void IngestServer::ingest(const QHttpServerRequest &request, QTcpSocket *socket, const QString &slug, bool batch)
+{
+    if (m_shuttingDown)
+        return reject(request, socket, slug, HttpError::Unavailable, QStringLiteral("The endpoint is shutting down."));
+    QString detail;
+    if (const auto authError = authenticate(request, &detail))
+        return reject(request, socket, slug, *authError, detail);
+    const UsageEventDefinition *found = definitionFor(slug);
+    if (!found)
+        return reject(request, socket, slug, HttpError::NotFound,
+                      QStringLiteral("No usage event has the slug “%1”. Define it first (Metering › Usage Events).")
+                          .arg(slug.left(100)));
+    const UsageEventDefinition definition = *found;
+    const QByteArray contentType = header(request, "content-type").toLower();
+    if (contentType.startsWith("multipart/"))
+        return reject(request, socket, slug, HttpError::UnsupportedMedia,
+                      QStringLiteral("Send JSON with Content-Type: application/json."));
+    const QByteArray body = request.body();
+    const qint64 limit = batch ? m_limits.maxBatchBody : m_limits.maxEventBody;
+    if (body.size() > limit)
+        return reject(request, socket, slug, HttpError::PayloadTooLarge,
+                      QStringLiteral("The body is over the limit of %1 bytes.").arg(limit));
+
+    WriteJob job;
+    job.definition = definition;
+    job.receivedAtUs = Workspace::nowUs();
+    const bool partial = batch && request.query().queryItemValue(QStringLiteral("partial")) == QLatin1String("true");
+    QList<int> indexes; // position in the request of each job event
+    QList<Problem> problems;
+    QByteArray rejectedJson; // partial: [{"index":i,"errors":[...]}]
+    int rejectedCount = 0;
+
+    if (!batch) {
+        JsonValue::ParseResult parsed = JsonValue::parse(body);
+        if (!parsed.ok)
+            return reject(request, socket, slug, HttpError::BadRequest,
+                          QStringLiteral("The body is not valid JSON: %1").arg(parsed.error));
+        Validation v = Validator::validateEvent(definition.schema, parsed.value);
+        if (!v.event)
+            return reject(request, socket, slug,
+                          anyMalformed(v.problems) ? HttpError::BadRequest : HttpError::Unprocessable,
+                          QStringLiteral("%1 problem(s) in the event.").arg(v.problems.size()), v.problems);
+        job.events.append(std::move(*v.event));
+        indexes.append(0);
+    } else {
+        std::vector<JsonValue> items;
+        QString error;
+        if (!splitBatch(body, items, &error))
+            return reject(request, socket, slug, HttpError::BadRequest, error);
+        if (items.size() > size_t(MaxBatchEvents))
+            return reject(request, socket, slug, HttpError::PayloadTooLarge,
+                          QStringLiteral("A batch holds at most %1 events.").arg(MaxBatchEvents));
+        if (items.empty())
+            return reject(request, socket, slug, HttpError::BadRequest, QStringLiteral("The batch is empty."));
+        job.events.reserve(qsizetype(items.size()));
+        bool anyMalformedItem = false;
+        for (size_t i = 0; i < items.size(); ++i) {
+            Validation v = Validator::validateEvent(definition.schema, items[i], QStringLiteral("/%1").arg(i));
+            if (v.event) {
+                job.events.append(std::move(*v.event));
+                indexes.append(int(i));
+                continue;
+            }
+            anyMalformedItem = anyMalformedItem || anyMalformed(v.problems);
+            if (partial) {
+                QByteArray one = problemBody(anyMalformed(v.problems) ? HttpError::BadRequest : HttpError::Unprocessable,
+                                             QStringLiteral("Event %1 was not stored.").arg(i), {}, v.problems);
+                rejectedJson += (rejectedCount++ ? "," : "") + QByteArray("{\"index\":") + QByteArray::number(qulonglong(i))
+                    + ",\"problem\":" + one + '}';
+            }
+            problems += v.problems;
+        }
+        if (!partial && !problems.isEmpty())
+            return reject(request, socket, slug, anyMalformedItem ? HttpError::BadRequest : HttpError::Unprocessable,
+                          QStringLiteral("%1 problem(s); nothing was stored (send ?partial=true to store the valid events).")
+                              .arg(problems.size()),
+                          problems);
+        if (partial && !problems.isEmpty())
+            deadLetter(request, slug, 422,
+                       problemBody(HttpError::Unprocessable, QStringLiteral("Some events of a partial batch were refused."),
+                                   request.url().path(), problems));
+        if (job.events.isEmpty()) {
+            QHttpServerResponder responder = makeResponder(request, socket);
+            send(responder, 422, "{\"stored\":0,\"duplicates\":0,\"rejected\":[" + rejectedJson + "]}");
+            return;
+        }
+        job.source = QStringLiteral("batch");
+        job.atomic = !partial;
+    }
+
+    auto responder = std::make_shared<QHttpServerResponder>(makeResponder(request, socket));
+    QPointer<QTcpSocket> guard(socket);
+    const QString path = request.url().path();
+    const QByteArray requestBody = batch ? QByteArray() : body; // for the dead letter of a 409
+    const QByteArray headers = redactedHeaders(request);
+    const ValidatedEvent first = job.events.first();
+    job.done = [this, responder, guard, batch, partial, indexes, rejectedJson, rejectedCount, path, slug, requestBody,
+                headers, first](const QList<StoreResult> &results, const QString &error, bool rolledBack) {
+        QMetaObject::invokeMethod(this, [=, this] {
+            if (!error.isEmpty()) {
+                m_counters.rejectedByStatus[503]++;
+                sendLater(responder, guard, 503,
+                          problemBody(HttpError::Unavailable, QStringLiteral("The event was not stored: %1").arg(error), path),
+                          "application/problem+json");
+                return;
+            }
+            int stored = 0, duplicates = 0;
+            QList<Problem> conflicts;
+            for (qsizetype i = 0; i < results.size(); ++i) {
+                const StoreResult &r = results[i];
+                if (r.outcome == StoreOutcome::Inserted || r.outcome == StoreOutcome::Overwritten)
+                    ++stored;
+                else if (r.outcome == StoreOutcome::Duplicate)
+                    ++duplicates;
+                else if (r.outcome == StoreOutcome::Conflict)
+                    conflicts.append({ProblemCode::Duplicate, QStringLiteral("/%1").arg(indexes.value(i)),
+                                      QStringLiteral("Row %1 has this customer_id and timestamp with other data.").arg(r.rowId)});
+            }
+            if (!batch) {
+                const StoreResult &r = results.first();
+                if (r.outcome == StoreOutcome::Conflict) {
+                    m_counters.rejectedByStatus[409]++;
+                    const QByteArray problem = problemBody(
+                        HttpError::Conflict,
+                        QStringLiteral("Row %1 already holds customer_id “%2” at %3 with other data; the usage event's "
+                                       "duplicate policy is reject.")
+                            .arg(r.rowId).arg(first.customerId, Timestamp::toIso(first.timestampUs)),
+                        path, {}, "\"existing_id\":" + QByteArray::number(r.rowId));
+                    DeadLetter letter{Workspace::nowUs(), slug, 409, problem, requestBody.left(DeadLetterBodyCap), headers};
+                    m_writer->submitDeadLetter(std::move(letter));
+                    return sendLater(responder, guard, 409, problem, "application/problem+json");
+                }
+                StoredEvent e;
+                e.id = r.rowId;
+                e.customerId = first.customerId;
+                e.timestampUs = first.timestampUs;
+                e.dataJson = first.dataJson;
+                e.receivedAtUs = Workspace::nowUs();
+                e.source = QStringLiteral("api");
+                if (r.outcome == StoreOutcome::Duplicate) {
+                    m_counters.duplicates++;
+                    return sendLater(responder, guard, 200, e.toJson());
+                }
+                if (r.outcome == StoreOutcome::Inserted || r.outcome == StoreOutcome::Overwritten) {
+                    m_counters.accepted++;
+                    return sendLater(responder, guard, 201, e.toJson());
+                }
+                m_counters.rejectedByStatus[500]++;
+                return sendLater(responder, guard, 500,
+                                 problemBody(HttpError::Internal, r.error, path), "application/problem+json");
+            }
+            if (rolledBack) {
+                m_counters.rejectedByStatus[409]++;
+                return sendLater(responder, guard, 409,
+                                 problemBody(HttpError::Conflict,
+                                             QStringLiteral("%1 event(s) clash with stored events; nothing was stored.")
+                                                 .arg(conflicts.size()),
+                                             path, conflicts),
+                                 "application/problem+json");
+            }
+            m_counters.accepted += quint64(stored);
+            m_counters.duplicates += quint64(duplicates);
+            QByteArray body = "{\"stored\":" + QByteArray::number(stored) + ",\"duplicates\":"
+                + QByteArray::number(duplicates) + ",\"conflicts\":[";
+            for (qsizetype i = 0; i < conflicts.size(); ++i) {
+                body += (i ? "," : "") + QByteArray("{\"pointer\":");
+                appendJsonString(body, conflicts[i].pointer.toUtf8());
+                body += ",\"detail\":";
+                appendJsonString(body, conflicts[i].message.toUtf8());
+                body += '}';
+            }
+            body += "],\"rejected\":[" + rejectedJson + "]}";
+            const bool allGood = conflicts.isEmpty() && rejectedCount == 0;
+            sendLater(responder, guard, allGood && stored > 0 ? 201 : 200, body);
+            Q_UNUSED(partial);
+        }, Qt::QueuedConnection);
+    };
+    if (m_tcp)
+        m_tcp->responsePending(socket, true);
+    if (!m_writer->submit(std::move(job))) {
+        if (m_tcp)
+            m_tcp->responsePending(socket, false);
+        m_counters.rejectedByStatus[429]++;
+        send(*responder, 429,
+             problemBody(HttpError::TooManyRequests, QStringLiteral("The write queue is full; retry after a second."), path),
+             "application/problem+json", {{"Retry-After", "1"}});
+    }
+}
+
+void IngestServer::list(const QHttpServerRequest &request, QTcpSocket *socket, const QString &slug)
+{
+    QString detail;
+    if (const auto authError = authenticate(request, &detail))
+        return reject(request, socket, slug, *authError, detail);
+    const UsageEventDefinition *definition = definitionFor(slug);
+    if (!definition)
+        return reject(request, socket, slug, HttpError::NotFound,
+                      QStringLiteral("No usage event has the slug “%1”.").arg(slug.left(100)));
+    const QUrlQuery query = request.query();
+    EventFilter filter;
+    filter.customerId = query.queryItemValue(QStringLiteral("customer_id"), QUrl::FullyDecoded);
+    QList<Problem> problems;
+    auto readTime = [&](const QString &name) -> std::optional<qint64> {
+        const QString text = query.queryItemValue(name, QUrl::FullyDecoded);
+        if (text.isEmpty())
+            return std::nullopt;
+        const bool numeric = !text.isEmpty() && (text[0].isDigit() || text[0] == u'-') && !text.contains(u':');
+        const Timestamp::Parsed p = numeric ? Timestamp::fromEpochSeconds(text.toLatin1()) : Timestamp::fromText(text);
+        if (!p.micros)
+            problems.append({ProblemCode::BadTimestamp, QStringLiteral("?") + name, p.error});
+        return p.micros;
+    };
+    filter.fromUs = readTime(QStringLiteral("from"));
+    filter.toUs = readTime(QStringLiteral("to"));
+    bool ok = true;
+    const QString limitText = query.queryItemValue(QStringLiteral("limit"));
+    filter.limit = limitText.isEmpty() ? 100 : limitText.toInt(&ok);
+    if (!ok || filter.limit < 1 || filter.limit > 1000)
+        problems.append({ProblemCode::OutOfRange, QStringLiteral("?limit"), QStringLiteral("limit is 1 to 1000.")});
+    const QString cursor = query.queryItemValue(QStringLiteral("cursor"));
+    if (!cursor.isEmpty()) {
+        const QList<QByteArray> pieces = QByteArray::fromBase64(cursor.toLatin1(), QByteArray::Base64UrlEncoding).split(':');
+        bool a = false, b = false;
+        if (pieces.size() == 2)
+            filter.before = QPair<qint64, qint64>(pieces[0].toLongLong(&a), pieces[1].toLongLong(&b));
+        if (!a || !b)
+            problems.append({ProblemCode::TypeMismatch, QStringLiteral("?cursor"), QStringLiteral("The cursor is not one this endpoint gave.")});
+    }
+    if (!problems.isEmpty())
+        return reject(request, socket, slug, HttpError::BadRequest, QStringLiteral("Bad query parameters."), problems);
+    QString error;
+    const QList<StoredEvent> rows = EventStore::list(*m_reader, *definition, filter, &error);
+    if (!error.isEmpty())
+        return reject(request, socket, slug, HttpError::Unavailable, error);
+    QByteArray body = "{\"data\":[";
+    for (qsizetype i = 0; i < rows.size(); ++i) {
+        if (i)
+            body += ',';
+        body += rows[i].toJson();
+    }
+    body += "],\"next_cursor\":";
+    if (rows.size() == filter.limit) {
+        const QByteArray c = QByteArray::number(rows.last().timestampUs) + ':' + QByteArray::number(rows.last().id);
+        body += '"' + c.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals) + '"';
+    } else {
+        body += "null";
+    }
+    body += '}';
+    QHttpServerResponder responder = makeResponder(request, socket);
+    send(responder, 200, body);
+}
+
+void IngestServer::health(QTcpSocket *socket, const QHttpServerRequest &request)
+{
+    QHttpServerResponder responder = makeResponder(request, socket);
+    if (m_shuttingDown)
+        return send(responder, 503, "{\"status\":\"shutting_down\"}", "application/json", {{"Retry-After", "1"}});
+    send(responder, 200, "{\"status\":\"ok\",\"queue_depth\":" + QByteArray::number(m_writer->stats().queueDepth) + '}');
+}
+
+void IngestServer::metrics(QTcpSocket *socket, const QHttpServerRequest &request)
+{
+    const WriterStats s = m_writer->stats();
+    QByteArray out;
+    out += "# HELP meterdesk_events_accepted_total Events stored (201).\n# TYPE meterdesk_events_accepted_total counter\n";
+    out += "meterdesk_events_accepted_total " + QByteArray::number(m_counters.accepted.load()) + '\n';
+    out += "# HELP meterdesk_events_duplicate_total Exact duplicates answered 200, not stored twice.\n"
+           "# TYPE meterdesk_events_duplicate_total counter\n";
+    out += "meterdesk_events_duplicate_total " + QByteArray::number(m_counters.duplicates.load()) + '\n';
+    out += "# HELP meterdesk_requests_rejected_total Requests answered with an error, by status.\n"
+           "# TYPE meterdesk_requests_rejected_total counter\n";
+    for (int status = 400; status < 600; ++status)
+        if (const quint64 n = m_counters.rejectedByStatus[status].load())
+            out += "meterdesk_requests_rejected_total{status=\"" + QByteArray::number(status) + "\"} "
+                + QByteArray::number(n) + '\n';
+    out += "# HELP meterdesk_queue_depth Events waiting for the writer.\n# TYPE meterdesk_queue_depth gauge\n";
+    out += "meterdesk_queue_depth " + QByteArray::number(s.queueDepth) + '\n';
+    out += "# HELP meterdesk_commit_seconds Group commit latency.\n# TYPE meterdesk_commit_seconds histogram\n";
+    for (qsizetype i = 0; i < s.bucketBounds.size(); ++i)
+        out += "meterdesk_commit_seconds_bucket{le=\"" + QByteArray::number(s.bucketBounds[i]) + "\"} "
+            + QByteArray::number(s.bucketCounts[i]) + '\n';
+    out += "meterdesk_commit_seconds_bucket{le=\"+Inf\"} " + QByteArray::number(s.latencyCount) + '\n';
+    out += "meterdesk_commit_seconds_sum " + QByteArray::number(s.latencySum, 'f', 6) + '\n';
+    out += "meterdesk_commit_seconds_count " + QByteArray::number(s.latencyCount) + '\n';
+    out += "# HELP meterdesk_open_connections Open HTTP connections.\n# TYPE meterdesk_open_connections gauge\n";
+    out += "meterdesk_open_connections " + QByteArray::number(m_tcp ? m_tcp->openConnections() : 0) + '\n';
+    QHttpServerResponder responder = makeResponder(request, socket);
+    send(responder, 200, out, "text/plain; version=0.0.4");
+}
+
+void IngestServer::openApi(QTcpSocket *socket, const QHttpServerRequest &request)
+{
+    if (m_sinceReload.elapsed() > 250)
+        reloadCaches();
+    QList<UsageEventDefinition> defs = m_definitions.values();
+    std::sort(defs.begin(), defs.end(), [](const auto &a, const auto &b) { return a.slug < b.slug; });
+    QHttpServerResponder responder = makeResponder(request, socket);
+    send(responder, 200, OpenApi::document(defs));
+}
+
+} // namespace meterdesk

@@ -1,0 +1,98 @@
+#pragma once
+
+#include "guardedtcpserver.h"
+#include "usageevent.h"
+
+#include <QAbstractHttpServer>
+#include <QElapsedTimer>
+#include <QHash>
+#include <QHttpServerResponder>
+
+#include <atomic>
+#include <memory>
+
+class QTimer;
+
+namespace meterdesk {
+
+class GroupCommitWriter;
+class Workspace;
+struct DeadLetter;
+enum class HttpError;
+struct Problem;
+
+// Counters for /metrics and the status bar's events/s; written on the server
+// thread, read from any thread.
+struct IngestCounters
+{
+    std::atomic<quint64> accepted{0};
+    std::atomic<quint64> duplicates{0};
+    std::atomic<quint64> requests{0};
+    std::atomic<quint64> rejectedByStatus[600]{};
+};
+
+// The ingestion endpoint (DESIGN.md §5) on Qt HTTP Server: routes, auth, validation,
+// hand-off to the writer, deferred answers after the commit. Lives on the server
+// thread with its own read connection to the workspace.
+class IngestServer : public QAbstractHttpServer
+{
+    Q_OBJECT
+public:
+    IngestServer(QString location, GroupCommitWriter *writer, ConnectionLimits limits);
+    ~IngestServer() override;
+
+    IngestCounters &counters() { return m_counters; }
+
+    // Server thread (invoke queued): listen and emit started() or failed().
+    Q_INVOKABLE void start(const QString &host, quint16 port);
+    // New requests get 503; requests already handed to the writer are still answered.
+    Q_INVOKABLE void beginShutdown();
+    Q_INVOKABLE void reloadCaches();
+    // Pushes every answer written so far onto the wire (used at shutdown).
+    Q_INVOKABLE void flushAll();
+
+signals:
+    void started(const QString &url, quint16 port);
+    void failed(const QString &error);
+
+protected:
+    bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override;
+    void missingHandler(const QHttpServerRequest &request, QTcpSocket *socket) override;
+
+private:
+    using Responder = std::shared_ptr<QHttpServerResponder>;
+
+    void ingest(const QHttpServerRequest &request, QTcpSocket *socket, const QString &slug, bool batch);
+    void list(const QHttpServerRequest &request, QTcpSocket *socket, const QString &slug);
+    void health(QTcpSocket *socket, const QHttpServerRequest &request);
+    void metrics(QTcpSocket *socket, const QHttpServerRequest &request);
+    void openApi(QTcpSocket *socket, const QHttpServerRequest &request);
+
+    // Answers (now) with a problem and records the dead letter.
+    void reject(const QHttpServerRequest &request, QTcpSocket *socket, const QString &slug, HttpError error,
+                const QString &detail, const QList<Problem> &errors = {}, const QByteArray &extra = {});
+    void deadLetter(const QHttpServerRequest &request, const QString &slug, int status, const QByteArray &problem);
+    std::optional<HttpError> authenticate(const QHttpServerRequest &request, QString *detail);
+    const UsageEventDefinition *definitionFor(const QString &slug);
+
+    void send(QHttpServerResponder &responder, int status, const QByteArray &body,
+              const QByteArray &contentType = QByteArrayLiteral("application/json"),
+              const QList<QPair<QByteArray, QByteArray>> &extraHeaders = {});
+    void sendLater(const Responder &responder, const QPointer<QTcpSocket> &socket, int status, const QByteArray &body,
+                   const QByteArray &contentType = QByteArrayLiteral("application/json"));
+
+    QString m_location;
+    GroupCommitWriter *m_writer;
+    ConnectionLimits m_limits;
+    GuardedTcpServer *m_tcp = nullptr;
+    std::unique_ptr<Workspace> m_reader;
+    QString m_organisation;
+    QHash<QString, UsageEventDefinition> m_definitions; // by lower-case slug
+    QList<QPair<qint64, QByteArray>> m_keyDigests;
+    QElapsedTimer m_sinceReload;
+    QTimer *m_reloadTimer = nullptr;
+    bool m_shuttingDown = false;
+    IngestCounters m_counters;
+};
+
+} // namespace meterdesk

@@ -1,0 +1,82 @@
+#pragma once
+
+#include "usageevent.h"
+#include "validator.h"
+
+#include <map>
+#include <memory>
+#include <QSqlQuery>
+
+#include <optional>
+
+namespace meterdesk {
+
+class Workspace;
+
+enum class StoreOutcome { Inserted, Duplicate, Conflict, Overwritten, Failed };
+
+struct StoreResult
+{
+    StoreOutcome outcome = StoreOutcome::Failed;
+    qint64 rowId = 0;
+    QString error;
+};
+
+// A stored row as the read API and exports show it.
+struct StoredEvent
+{
+    qint64 id = 0;
+    QString customerId;
+    qint64 timestampUs = 0;
+    QByteArray dataJson;
+    qint64 receivedAtUs = 0;
+    QString source;
+    bool edited = false;
+
+    // {"id":..,"customer_id":..,"timestamp":"..Z","data":{..},"received_at":"..Z","source":..}
+    QByteArray toJson() const;
+};
+
+struct EventFilter
+{
+    QString customerId;               // exact match when set
+    std::optional<qint64> fromUs;     // inclusive
+    std::optional<qint64> toUs;       // exclusive
+    // Keyset cursor: rows strictly older than (timestamp, id) in newest-first order.
+    std::optional<QPair<qint64, qint64>> before;
+    int limit = 100;
+};
+
+// Writes events into their usage event's table with the dedupe rule
+// (customer_id + timestamp identify an event). Used by exactly one writer: it keeps
+// prepared statements, so it lives on the thread that owns `workspace`.
+class EventStore
+{
+public:
+    explicit EventStore(Workspace &workspace) : m_workspace(workspace) {}
+
+    // Call inside a transaction. Inserted, Duplicate (same key, same data: nothing
+    // written), Conflict (same key, other data, policy reject) or Overwritten.
+    StoreResult store(const UsageEventDefinition &definition, const ValidatedEvent &event, const QString &source,
+                      qint64 receivedAtUs);
+
+    // Drop cached statements (a definition changed or was removed).
+    void forgetStatements() { m_statements.clear(); }
+
+    static QList<StoredEvent> list(const Workspace &workspace, const UsageEventDefinition &definition,
+                                   const EventFilter &filter, QString *error);
+
+private:
+    struct Statements
+    {
+        QSqlQuery insert;
+        QSqlQuery find;
+        QSqlQuery overwrite;
+    };
+    Statements *statementsFor(const UsageEventDefinition &definition, QString *error);
+
+    Workspace &m_workspace;
+    std::map<QString, std::unique_ptr<Statements>> m_statements;
+};
+
+} // namespace meterdesk
