@@ -9,7 +9,7 @@
 
 namespace meterdesk {
 
-GuardedTcpServer::GuardedTcpServer(ConnectionLimits limits, QObject *parent)
+GuardedTcpServer::GuardedTcpServer(EndpointLimits limits, QObject *parent)
     : QTcpServer(parent), m_limits(limits), m_sweeper(new QTimer(this))
 {
     m_clock.start();

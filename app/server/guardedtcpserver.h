@@ -9,7 +9,7 @@ class QTimer;
 
 namespace meterdesk {
 
-struct ConnectionLimits
+struct EndpointLimits
 {
     int maxConnections = 1024;
     qint64 maxHeadBytes = 16 * 1024;
@@ -19,6 +19,7 @@ struct ConnectionLimits
     int requestTimeoutMs = 60000; // from the first byte to the last byte of the body
     int idleTimeoutMs = 60000;    // keep-alive connection with nothing to do
     int lingerMs = 3000;          // after refusing: drain input so the client reads our answer
+    int maxQueuedEvents = 100000; // the writer's bounded queue; beyond it requests get 429
 };
 
 // The QTcpServer handed to Qt HTTP Server through bind(). Qt HTTP Server 6.4 reads
@@ -30,7 +31,7 @@ class GuardedTcpServer : public QTcpServer
 {
     Q_OBJECT
 public:
-    explicit GuardedTcpServer(ConnectionLimits limits, QObject *parent = nullptr);
+    explicit GuardedTcpServer(EndpointLimits limits, QObject *parent = nullptr);
 
     int openConnections() const { return int(m_connections.size()); }
     // The HTTP layer tells when a request was dispatched (ends a chunked body) and
@@ -66,7 +67,7 @@ private:
     void refuse(QTcpSocket *socket, Conn &c, int error, const QString &detail);
     void sweep();
 
-    ConnectionLimits m_limits;
+    EndpointLimits m_limits;
     QHash<QTcpSocket *, Conn> m_connections;
     QElapsedTimer m_clock;
     QTimer *m_sweeper = nullptr;

@@ -90,7 +90,7 @@ bool splitBatch(const QByteArray &body, std::vector<JsonValue> &events, QString 
 
 } // namespace
 
-IngestServer::IngestServer(QString location, GroupCommitWriter *writer, ConnectionLimits limits)
+IngestServer::IngestServer(QString location, GroupCommitWriter *writer, EndpointLimits limits)
     : m_location(std::move(location)), m_writer(writer), m_limits(limits)
 {
 }

@@ -38,7 +38,7 @@ class IngestServer : public QAbstractHttpServer
 {
     Q_OBJECT
 public:
-    IngestServer(QString location, GroupCommitWriter *writer, ConnectionLimits limits);
+    IngestServer(QString location, GroupCommitWriter *writer, EndpointLimits limits);
     ~IngestServer() override;
 
     IngestCounters &counters() { return m_counters; }
@@ -83,7 +83,7 @@ private:
 
     QString m_location;
     GroupCommitWriter *m_writer;
-    ConnectionLimits m_limits;
+    EndpointLimits m_limits;
     GuardedTcpServer *m_tcp = nullptr;
     std::unique_ptr<Workspace> m_reader;
     QString m_organisation;

@@ -7,7 +7,7 @@
 
 namespace meterdesk {
 
-IngestService::IngestService(QString location, ConnectionLimits limits, QObject *parent)
+IngestService::IngestService(QString location, EndpointLimits limits, QObject *parent)
     : QObject(parent), m_location(std::move(location)), m_limits(limits)
 {
 }
@@ -23,7 +23,7 @@ void IngestService::start(const QString &host, quint16 port)
         emit failed(QStringLiteral("The endpoint is already running."));
         return;
     }
-    m_writer = new GroupCommitWriter(m_location);
+    m_writer = new GroupCommitWriter(m_location, m_limits.maxQueuedEvents);
     connect(m_writer, &GroupCommitWriter::committed, this, &IngestService::committed, Qt::QueuedConnection);
     m_writer->start();
     if (!m_writer->waitUntilOpen()) {
@@ -53,6 +53,12 @@ void IngestService::start(const QString &host, quint16 port)
     }, Qt::QueuedConnection);
     m_serverThread->start();
     QMetaObject::invokeMethod(m_server, "start", Qt::QueuedConnection, Q_ARG(QString, host), Q_ARG(quint16, port));
+}
+
+void IngestService::beginShutdown()
+{
+    if (m_server)
+        QMetaObject::invokeMethod(m_server, "beginShutdown", Qt::BlockingQueuedConnection);
 }
 
 void IngestService::stop()

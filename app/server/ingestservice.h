@@ -19,7 +19,7 @@ class IngestService : public QObject
 {
     Q_OBJECT
 public:
-    explicit IngestService(QString location, ConnectionLimits limits = {}, QObject *parent = nullptr);
+    explicit IngestService(QString location, EndpointLimits limits = {}, QObject *parent = nullptr);
     ~IngestService() override;
 
     // Emits started(url) or failed(error) later.
@@ -27,6 +27,8 @@ public:
     // Stops accepting, answers what is in flight, commits, ends both threads.
     // Blocks until the writer has committed (bounded by the queue).
     void stop();
+    // Only the first step of stop(): new requests get 503 (for tests and drains).
+    void beginShutdown();
     bool isRunning() const { return m_running; }
     QString url() const { return m_url; }
     quint16 port() const { return m_port; }
@@ -44,7 +46,7 @@ signals:
 
 private:
     QString m_location;
-    ConnectionLimits m_limits;
+    EndpointLimits m_limits;
     QThread *m_serverThread = nullptr;
     IngestServer *m_server = nullptr;
     GroupCommitWriter *m_writer = nullptr;
