@@ -4,7 +4,10 @@
 #include "timestamp.h"
 #include "workspace.h"
 
+#include <QSqlDriver>
 #include <QSqlError>
+
+#include <sqlite3.h>
 
 namespace meterdesk {
 
@@ -19,6 +22,92 @@ QByteArray StoredEvent::toJson() const
     appendJsonString(out, source.toUtf8());
     out += ",\"edited\":" + QByteArray(edited ? "true" : "false") + "}";
     return out;
+}
+
+EventStore::Statements::~Statements()
+{
+    sqlite3_finalize(nativeInsert);
+    sqlite3_finalize(nativeFind);
+}
+
+EventStore::~EventStore() = default;
+
+namespace {
+
+sqlite3 *sqliteHandle(const QSqlDatabase &db)
+{
+    const QVariant v = db.driver()->handle();
+    if (v.isValid() && qstrcmp(v.typeName(), "sqlite3*") == 0)
+        return *static_cast<sqlite3 *const *>(v.constData());
+    return nullptr;
+}
+
+int bindVariant(sqlite3_stmt *stmt, int index, const QVariant &v)
+{
+    if (v.isNull())
+        return sqlite3_bind_null(stmt, index);
+    switch (v.typeId()) {
+    case QMetaType::LongLong:
+    case QMetaType::Int:
+        return sqlite3_bind_int64(stmt, index, v.toLongLong());
+    case QMetaType::Bool:
+        return sqlite3_bind_int(stmt, index, v.toBool() ? 1 : 0);
+    case QMetaType::Double:
+        return sqlite3_bind_double(stmt, index, v.toDouble());
+    default: {
+        const QByteArray utf8 = v.toString().toUtf8();
+        return sqlite3_bind_text(stmt, index, utf8.constData(), int(utf8.size()), SQLITE_TRANSIENT);
+    }
+    }
+}
+
+int bindUtf8(sqlite3_stmt *stmt, int index, const QByteArray &utf8)
+{
+    return sqlite3_bind_text(stmt, index, utf8.constData(), int(utf8.size()), SQLITE_TRANSIENT);
+}
+
+} // namespace
+
+StoreResult EventStore::storeNative(Statements &s, const ValidatedEvent &e, const QByteArray &sourceUtf8,
+                                    qint64 receivedAtUs, QString *stored)
+{
+    StoreResult result;
+    sqlite3_stmt *ins = s.nativeInsert;
+    int i = 1;
+    bindUtf8(ins, i++, e.customerId.toUtf8());
+    sqlite3_bind_int64(ins, i++, e.timestampUs);
+    for (const QVariant &v : e.values)
+        bindVariant(ins, i++, v);
+    bindUtf8(ins, i++, e.dataJson);
+    sqlite3_bind_int64(ins, i++, receivedAtUs);
+    bindUtf8(ins, i++, sourceUtf8);
+    int rc = sqlite3_step(ins);
+    if (rc == SQLITE_ROW) {
+        result.rowId = sqlite3_column_int64(ins, 0);
+        result.outcome = StoreOutcome::Inserted;
+        sqlite3_reset(ins);
+        return result;
+    }
+    sqlite3_reset(ins);
+    if (rc != SQLITE_DONE) {
+        result.error = QString::fromUtf8(sqlite3_errstr(rc));
+        return result;
+    }
+    sqlite3_stmt *find = s.nativeFind;
+    bindUtf8(find, 1, e.customerId.toUtf8());
+    sqlite3_bind_int64(find, 2, e.timestampUs);
+    rc = sqlite3_step(find);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(find);
+        result.error = QString::fromUtf8(sqlite3_errstr(rc));
+        return result;
+    }
+    result.rowId = sqlite3_column_int64(find, 0);
+    *stored = QString::fromUtf8(reinterpret_cast<const char *>(sqlite3_column_text(find, 1)),
+                                sqlite3_column_bytes(find, 1));
+    sqlite3_reset(find);
+    result.outcome = StoreOutcome::Duplicate; // refined by the caller
+    return result;
 }
 
 EventStore::Statements *EventStore::statementsFor(const UsageEventDefinition &d, QString *error)
@@ -54,6 +143,16 @@ EventStore::Statements *EventStore::statementsFor(const UsageEventDefinition &d,
     }
     s.insert.setForwardOnly(true);
     s.find.setForwardOnly(true);
+    if (sqlite3 *db = sqliteHandle(m_workspace.database())) {
+        const QByteArray insertSql = s.insert.lastQuery().toUtf8();
+        const QByteArray findSql = s.find.lastQuery().toUtf8();
+        if (sqlite3_prepare_v3(db, insertSql.constData(), -1, SQLITE_PREPARE_PERSISTENT, &s.nativeInsert, nullptr) != SQLITE_OK
+            || sqlite3_prepare_v3(db, findSql.constData(), -1, SQLITE_PREPARE_PERSISTENT, &s.nativeFind, nullptr) != SQLITE_OK) {
+            sqlite3_finalize(s.nativeInsert);
+            sqlite3_finalize(s.nativeFind);
+            s.nativeInsert = s.nativeFind = nullptr;
+        }
+    }
     Statements *raw = owned.get();
     m_statements[key] = std::move(owned);
     return raw;
@@ -66,6 +165,41 @@ StoreResult EventStore::store(const UsageEventDefinition &d, const ValidatedEven
     Statements *s = statementsFor(d, &result.error);
     if (!s)
         return result;
+    return storeWith(d, *s, e, source, source.toUtf8(), receivedAtUs);
+}
+
+QList<StoreResult> EventStore::storeMany(const UsageEventDefinition &d, const QList<ValidatedEvent> &events,
+                                         const QString &source, qint64 receivedAtUs)
+{
+    QList<StoreResult> results;
+    results.reserve(events.size());
+    StoreResult failed;
+    Statements *s = statementsFor(d, &failed.error);
+    if (!s) {
+        results.append(failed);
+        return results;
+    }
+    const QByteArray sourceUtf8 = source.toUtf8();
+    for (const ValidatedEvent &e : events) {
+        results.append(storeWith(d, *s, e, source, sourceUtf8, receivedAtUs));
+        if (results.last().outcome == StoreOutcome::Failed)
+            break;
+    }
+    return results;
+}
+
+StoreResult EventStore::storeWith(const UsageEventDefinition &d, Statements &statements, const ValidatedEvent &e,
+                                  const QString &source, const QByteArray &sourceUtf8, qint64 receivedAtUs)
+{
+    StoreResult result;
+    Statements *s = &statements;
+    if (s->nativeInsert) {
+        QString existing;
+        result = storeNative(*s, e, sourceUtf8, receivedAtUs, &existing);
+        if (result.outcome != StoreOutcome::Duplicate || !result.error.isEmpty())
+            return result;
+        return resolveExisting(d, *s, e, source, receivedAtUs, result.rowId, existing);
+    }
     const QString data = QString::fromUtf8(e.dataJson);
     int i = 0;
     s->insert.bindValue(i++, e.customerId);
@@ -93,9 +227,18 @@ StoreResult EventStore::store(const UsageEventDefinition &d, const ValidatedEven
         result.error = s->find.lastError().text();
         return result;
     }
-    result.rowId = s->find.value(0).toLongLong();
+    const qint64 rowId = s->find.value(0).toLongLong();
     const QString stored = s->find.value(1).toString();
     s->find.finish();
+    return resolveExisting(d, *s, e, source, receivedAtUs, rowId, stored);
+}
+
+StoreResult EventStore::resolveExisting(const UsageEventDefinition &d, Statements &s, const ValidatedEvent &e,
+                                        const QString &source, qint64 receivedAtUs, qint64 rowId, const QString &stored)
+{
+    StoreResult result;
+    result.rowId = rowId;
+    const QString data = QString::fromUtf8(e.dataJson);
     if (stored == data) {
         result.outcome = StoreOutcome::Duplicate;
         return result;
@@ -104,20 +247,37 @@ StoreResult EventStore::store(const UsageEventDefinition &d, const ValidatedEven
         result.outcome = StoreOutcome::Conflict;
         return result;
     }
-    i = 0;
+    int i = 0;
     for (const QVariant &v : e.values)
-        s->overwrite.bindValue(i++, v);
-    s->overwrite.bindValue(i++, data);
-    s->overwrite.bindValue(i++, receivedAtUs);
-    s->overwrite.bindValue(i++, source);
-    s->overwrite.bindValue(i++, result.rowId);
-    if (!s->overwrite.exec()) {
-        result.error = s->overwrite.lastError().text();
+        s.overwrite.bindValue(i++, v);
+    s.overwrite.bindValue(i++, data);
+    s.overwrite.bindValue(i++, receivedAtUs);
+    s.overwrite.bindValue(i++, source);
+    s.overwrite.bindValue(i++, result.rowId);
+    if (!s.overwrite.exec()) {
+        result.error = s.overwrite.lastError().text();
         return result;
     }
     m_workspace.audit(d.slug, result.rowId, QStringLiteral("overwrite"), stored, data, source);
     result.outcome = StoreOutcome::Overwritten;
     return result;
+}
+
+bool EventStore::removeInserted(const UsageEventDefinition &d, const QList<qint64> &rowIds, QString *error)
+{
+    QSqlQuery q(m_workspace.database());
+    if (!q.prepare(QStringLiteral("DELETE FROM %1 WHERE id = ?").arg(SqlDialect::quote(d.tableName())))) {
+        *error = q.lastError().text();
+        return false;
+    }
+    for (const qint64 id : rowIds) {
+        q.bindValue(0, id);
+        if (!q.exec()) {
+            *error = q.lastError().text();
+            return false;
+        }
+    }
+    return true;
 }
 
 QList<StoredEvent> EventStore::list(const Workspace &ws, const UsageEventDefinition &d, const EventFilter &f,

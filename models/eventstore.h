@@ -9,6 +9,8 @@
 
 #include <optional>
 
+struct sqlite3_stmt;
+
 namespace meterdesk {
 
 class Workspace;
@@ -54,11 +56,20 @@ class EventStore
 {
 public:
     explicit EventStore(Workspace &workspace) : m_workspace(workspace) {}
+    ~EventStore();
 
     // Call inside a transaction. Inserted, Duplicate (same key, same data: nothing
     // written), Conflict (same key, other data, policy reject) or Overwritten.
     StoreResult store(const UsageEventDefinition &definition, const ValidatedEvent &event, const QString &source,
                       qint64 receivedAtUs);
+
+    // The same for many events of one usage event (a request's batch): statements
+    // are looked up once. Stops at the first Failed result.
+    QList<StoreResult> storeMany(const UsageEventDefinition &definition, const QList<ValidatedEvent> &events,
+                                 const QString &source, qint64 receivedAtUs);
+
+    // Undoes inserts of this transaction (an atomic batch that met a conflict).
+    bool removeInserted(const UsageEventDefinition &definition, const QList<qint64> &rowIds, QString *error);
 
     // Drop cached statements (a definition changed or was removed).
     void forgetStatements() { m_statements.clear(); }
@@ -72,7 +83,18 @@ private:
         QSqlQuery insert;
         QSqlQuery find;
         QSqlQuery overwrite;
+        // SQLite fast path: the same statements through the C API of the very
+        // connection Qt opened (QSqlDriver::handle()), without a QVariant per value.
+        sqlite3_stmt *nativeInsert = nullptr;
+        sqlite3_stmt *nativeFind = nullptr;
+        ~Statements();
     };
+    StoreResult resolveExisting(const UsageEventDefinition &definition, Statements &s, const ValidatedEvent &event,
+                                const QString &source, qint64 receivedAtUs, qint64 rowId, const QString &stored);
+    StoreResult storeWith(const UsageEventDefinition &definition, Statements &s, const ValidatedEvent &event,
+                          const QString &source, const QByteArray &sourceUtf8, qint64 receivedAtUs);
+    StoreResult storeNative(Statements &s, const ValidatedEvent &event, const QByteArray &sourceUtf8,
+                            qint64 receivedAtUs, QString *stored);
     Statements *statementsFor(const UsageEventDefinition &definition, QString *error);
 
     Workspace &m_workspace;

@@ -35,6 +35,8 @@ public:
 
     qsizetype size() const { return qsizetype(m_items.size()); }
     const JsonValue &at(qsizetype i) const { return m_items[size_t(i)]; }
+    // Moves the elements of an array (or the values of an object) out.
+    std::vector<JsonValue> takeItems() { m_keys.clear(); return std::move(m_items); }
     const QByteArray &keyAt(qsizetype i) const { return m_keys[size_t(i)]; }
     // nullptr when the object has no such member (or this is not an object).
     const JsonValue *member(QByteArrayView key) const;

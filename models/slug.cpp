@@ -33,7 +33,11 @@ QString derive(const QString &name)
         if (out.size() >= MaxLength)
             break;
     }
-    return out.left(MaxLength);
+    // The cut may fall just after a separator: trim it, as at the start.
+    out.truncate(MaxLength);
+    while (out.endsWith(u'_'))
+        out.chop(1);
+    return out;
 }
 
 std::optional<Problem> validate(const QString &slug)

@@ -195,10 +195,10 @@ Parsed fromEpochSeconds(QByteArrayView t)
         bool expNegative = false;
         if (pos < t.size() && (t[pos] == '+' || t[pos] == '-'))
             expNegative = t[pos++] == '-';
-        int n = 0;
+        // Saturate rather than drop digits: "1e0000001" is 10 s, and any exponent past
+        // 10^6 is far outside the range checked below either way.
         while (pos < t.size() && t[pos] >= '0' && t[pos] <= '9') {
-            if (n++ < 6)
-                exponent = exponent * 10 + (t[pos] - '0');
+            exponent = qMin<qint64>(exponent * 10 + (t[pos] - '0'), 1000000);
             ++pos;
         }
         if (expNegative)

@@ -33,6 +33,13 @@ qint64 Workspace::nowUs()
     return QDateTime::currentMSecsSinceEpoch() * 1000;
 }
 
+void Workspace::tuneForBulkWrites()
+{
+    if (m_dialect.kind() == SqlDialect::Kind::SQLite) {
+        exec(QStringLiteral("PRAGMA cache_size=-65536")); // KiB: 64 MiB, only used while writing
+    }
+}
+
 QString Workspace::defaultLocation()
 {
     return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/workspace.db");

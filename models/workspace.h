@@ -57,6 +57,10 @@ public:
 
     static qint64 nowUs();
 
+    // For the one writer: a page cache big enough that a large group commit does
+    // not spill pages to the WAL twice.
+    void tuneForBulkWrites();
+
 private:
     Workspace(QString connectionName, QString location, SqlDialect dialect);
     bool migrate(QString *error);

@@ -111,6 +111,8 @@ void GroupCommitWriter::run()
             m_stopping = true;
         }
     }
+    if (ws)
+        ws->tuneForBulkWrites();
     std::unique_ptr<EventStore> store = ws ? std::make_unique<EventStore>(*ws) : nullptr;
 
     for (;;) {
@@ -164,25 +166,26 @@ void GroupCommitWriter::commitGroup(Workspace &ws, EventStore &store, std::deque
     QHash<QString, int> insertedBySlug;
     for (size_t j = 0; j < jobs.size() && failure.isEmpty(); ++j) {
         WriteJob &job = jobs[j];
-        const bool savepoint = job.atomic && job.events.size() > 1;
-        if (savepoint)
-            control.exec(QStringLiteral("SAVEPOINT job"));
         bool bad = false;
-        results[j].reserve(job.events.size());
-        for (const ValidatedEvent &e : std::as_const(job.events)) {
-            StoreResult r = store.store(job.definition, e, job.source, job.receivedAtUs);
-            if (r.outcome == StoreOutcome::Failed || (job.atomic && r.outcome == StoreOutcome::Conflict))
-                bad = true;
-            results[j].append(r);
-            if (r.outcome == StoreOutcome::Failed && !savepoint)
-                break;
+        results[j] = store.storeMany(job.definition, job.events, job.source, job.receivedAtUs);
+        for (const StoreResult &r : std::as_const(results[j])) {
+            if (r.outcome == StoreOutcome::Failed)
+                failure = r.error; // the whole group rolls back and every request is told
+            bad = bad || (job.atomic && r.outcome == StoreOutcome::Conflict);
         }
-        if (bad && savepoint) {
-            control.exec(QStringLiteral("ROLLBACK TO SAVEPOINT job"));
+        if (bad && failure.isEmpty()) {
+            // An atomic job with a conflict stores nothing. Its only writes are inserts
+            // (a conflict means the policy is reject, so nothing was overwritten):
+            // deleting them undoes the job without a savepoint, whose sub-journal would
+            // copy every touched page.
+            QList<qint64> inserted;
+            for (const StoreResult &r : std::as_const(results[j]))
+                if (r.outcome == StoreOutcome::Inserted)
+                    inserted.append(r.rowId);
+            if (!store.removeInserted(job.definition, inserted, &failure))
+                break;
             rolledBack[j] = true;
         }
-        if (savepoint)
-            control.exec(QStringLiteral("RELEASE SAVEPOINT job"));
         if (!rolledBack[j]) {
             int inserted = 0;
             for (const StoreResult &r : std::as_const(results[j]))

@@ -64,60 +64,56 @@ void GuardedTcpServer::onReadyRead(QTcpSocket *socket)
         return;
     }
     const qint64 available = socket->bytesAvailable();
-    if (available <= 0)
-        return;
-    // Qt HTTP Server reads everything available in its own slot, so what is
-    // available now is exactly what arrived since the last call.
-    const QByteArray bytes = socket->peek(available);
-    scan(socket, c, bytes);
+    if (available > 0)
+        scan(socket, c, available);
 }
 
-void GuardedTcpServer::scan(QTcpSocket *socket, Conn &c, const QByteArray &bytes)
+// Qt HTTP Server reads everything available in its own slot, so the `available`
+// bytes at the read position are exactly what arrived since the last call. Body
+// bytes are only counted; only a request head is ever copied and looked at.
+void GuardedTcpServer::scan(QTcpSocket *socket, Conn &c, qint64 available)
 {
-    qsizetype pos = 0;
-    while (pos < bytes.size() && c.state != State::Draining) {
-        if (c.state == State::Head) {
-            if (c.requestStartMs < 0)
-                c.requestStartMs = m_clock.elapsed();
-            // Look for the blank line, taking at most what fits the head limit.
-            const qsizetype room = qsizetype(m_limits.maxHeadBytes) - c.head.size();
-            const QByteArray chunk = bytes.mid(pos);
-            const qsizetype take = std::min<qsizetype>(chunk.size(), room + 1);
-            const qsizetype before = c.head.size();
-            c.head.append(chunk.left(take));
-            const qsizetype end = c.head.indexOf("\r\n\r\n", std::max<qsizetype>(0, before - 3));
-            if (end < 0) {
-                if (c.head.size() > m_limits.maxHeadBytes)
-                    return refuse(socket, c, int(HttpError::HeadersTooLarge),
-                                  QStringLiteral("The request line and headers exceed %1 bytes.").arg(m_limits.maxHeadBytes));
-                pos += take;
-                continue;
+    qint64 offset = 0;
+    while (offset < available && c.state != State::Draining) {
+        if (c.state == State::Body || c.state == State::Chunked) {
+            const qint64 n = c.state == State::Body ? std::min(available - offset, c.bodyRemaining) : available - offset;
+            c.bodySeen += n;
+            offset += n;
+            if (c.bodySeen > c.bodyLimit)
+                return refuse(socket, c, int(HttpError::PayloadTooLarge),
+                              QStringLiteral("The body is over the limit of %1 bytes.").arg(c.bodyLimit));
+            if (c.state == State::Body) {
+                c.bodyRemaining -= n;
+                if (c.bodyRemaining == 0) {
+                    c.state = State::Head;
+                    c.bodySeen = 0;
+                    c.requestStartMs = -1;
+                }
             }
-            const qsizetype headLen = end + 4;
-            pos += headLen - before;
-            c.head.truncate(headLen);
-            if (!parseHead(socket, c))
-                return;
-            c.head.clear();
             continue;
         }
-        const qsizetype chunk = bytes.size() - pos;
-        c.bodySeen += chunk;
-        if (c.bodySeen > c.bodyLimit)
-            return refuse(socket, c, int(HttpError::PayloadTooLarge),
-                          QStringLiteral("The body is over the limit of %1 bytes.").arg(c.bodyLimit));
-        if (c.state == State::Body) {
-            const qint64 used = std::min<qint64>(chunk, c.bodyRemaining);
-            c.bodyRemaining -= used;
-            pos += qsizetype(used);
-            if (c.bodyRemaining == 0) {
-                c.state = State::Head;
-                c.bodySeen = 0;
-                c.requestStartMs = -1;
-            }
-        } else {
-            pos = bytes.size(); // chunked: counted until the HTTP layer dispatches it
+        if (c.requestStartMs < 0)
+            c.requestStartMs = m_clock.elapsed();
+        // Head: look for the blank line, taking at most what fits the head limit.
+        const qint64 room = m_limits.maxHeadBytes - c.head.size() + 1;
+        const qint64 take = std::min(available - offset, room);
+        const QByteArray chunk = socket->peek(offset + take).mid(offset);
+        const qsizetype before = c.head.size();
+        c.head.append(chunk);
+        const qsizetype end = c.head.indexOf("\r\n\r\n", std::max<qsizetype>(0, before - 3));
+        if (end < 0) {
+            if (c.head.size() > m_limits.maxHeadBytes)
+                return refuse(socket, c, int(HttpError::HeadersTooLarge),
+                              QStringLiteral("The request line and headers exceed %1 bytes.").arg(m_limits.maxHeadBytes));
+            offset += take;
+            continue;
         }
+        const qsizetype headLen = end + 4;
+        offset += headLen - before;
+        c.head.truncate(headLen);
+        if (!parseHead(socket, c))
+            return;
+        c.head.clear();
     }
 }
 

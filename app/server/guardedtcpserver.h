@@ -62,7 +62,7 @@ private:
     };
 
     void onReadyRead(QTcpSocket *socket);
-    void scan(QTcpSocket *socket, Conn &c, const QByteArray &bytes);
+    void scan(QTcpSocket *socket, Conn &c, qint64 available);
     bool parseHead(QTcpSocket *socket, Conn &c);
     void refuse(QTcpSocket *socket, Conn &c, int error, const QString &detail);
     void sweep();

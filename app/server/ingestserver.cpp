@@ -60,9 +60,11 @@ bool splitBatch(const QByteArray &body, std::vector<JsonValue> &events, QString 
             *error = QStringLiteral("The body is not valid JSON: %1").arg(parsed.error);
             return false;
         }
-        events.reserve(size_t(parsed.value.size()));
-        for (qsizetype i = 0; i < parsed.value.size(); ++i)
-            events.push_back(parsed.value.at(i));
+        if (!parsed.value.isArray()) {
+            *error = QStringLiteral("A batch is a JSON array of events, or NDJSON.");
+            return false;
+        }
+        events = parsed.value.takeItems();
         return true;
     }
     qsizetype start = 0;
