@@ -60,12 +60,7 @@ int eventsAdd(Workspace &ws, const QHash<QString, QString> &options)
     UsageEventDefinition d;
     d.name = options.value(QStringLiteral("name"));
     d.slug = options.value(QStringLiteral("slug"));
-    if (d.name.isEmpty())
-        return fail(QStringLiteral("events add needs --name"), ExitUsage);
-    const QString policy = options.value(QStringLiteral("policy"), QStringLiteral("reject"));
-    if (policy != QLatin1String("reject") && policy != QLatin1String("overwrite"))
-        return fail(QStringLiteral("--policy is reject or overwrite"), ExitUsage);
-    d.policy = UsageEventDefinition::policyFromName(policy);
+    d.policy = UsageEventDefinition::policyFromName(options.value(QStringLiteral("policy"), QStringLiteral("reject")));
     QString error;
     if (options.contains(QStringLiteral("schema"))) {
         const auto schema = readJsonObject(options.value(QStringLiteral("schema")), &error);
@@ -154,10 +149,7 @@ int keys(Workspace &ws, const QStringList &pos, const QHash<QString, QString> &o
         return ExitOk;
     }
     if (verb == QLatin1String("revoke")) {
-        bool ok = false;
-        const qint64 id = pos.value(2).toLongLong(&ok);
-        if (!ok)
-            return fail(QStringLiteral("keys revoke needs a key id (see keys list)"), ExitUsage);
+        const qint64 id = pos.value(2).toLongLong(); // checked in Cli::run
         if (!ApiKeys::revoke(ws, id, &error))
             return fail(error);
         out() << "revoked key " << id << Qt::endl;
@@ -182,6 +174,23 @@ int Cli::run(const QString &database, const QStringList &pos, const QHash<QStrin
         return fail(QStringLiteral("events: add, list or remove"), ExitUsage);
     if (noun == QLatin1String("events") && verb == QLatin1String("remove") && pos.size() < 3)
         return fail(QStringLiteral("events remove needs a slug"), ExitUsage);
+    // Every usage error is found before the workspace is opened: a mistyped command
+    // must not create a database file.
+    if (noun == QLatin1String("events") && verb == QLatin1String("add")) {
+        if (options.value(QStringLiteral("name")).isEmpty())
+            return fail(QStringLiteral("events add needs --name"), ExitUsage);
+        const QString policy = options.value(QStringLiteral("policy"), QStringLiteral("reject"));
+        if (policy != QLatin1String("reject") && policy != QLatin1String("overwrite"))
+            return fail(QStringLiteral("--policy is reject or overwrite"), ExitUsage);
+    }
+    if (noun == QLatin1String("keys")) {
+        if (!QStringList{QStringLiteral("create"), QStringLiteral("list"), QStringLiteral("revoke")}.contains(verb))
+            return fail(QStringLiteral("keys: create, list or revoke"), ExitUsage);
+        bool ok = false;
+        pos.value(2).toLongLong(&ok);
+        if (verb == QLatin1String("revoke") && !ok)
+            return fail(QStringLiteral("keys revoke needs a key id (see keys list)"), ExitUsage);
+    }
 
     QString error;
     auto ws = Workspace::open(database, &error);

@@ -110,7 +110,17 @@ std::unique_ptr<Workspace> Workspace::open(const QString &location, QString *err
                      .arg(location, probe.lastError().text());
         return nullptr;
     }
+    const bool empty = probe.value(0).toLongLong() == 0;
     probe.finish();
+    // Another application's database: never add our tables (or WAL mode) to it.
+    if (!empty) {
+        QSqlQuery ours(ws->database());
+        if (!ours.exec(QStringLiteral("SELECT value FROM meta WHERE key = 'schema_version'")) || !ours.next()) {
+            *error = QStringLiteral("%1 is a database of another application, not a Meterdesk workspace; "
+                                    "it was left untouched.").arg(location);
+            return nullptr;
+        }
+    }
     // WAL lets readers read while the writer writes; FULL makes every commit durable
     // before the endpoint acknowledges (group commit keeps that affordable).
     if (!ws->exec(QStringLiteral("PRAGMA journal_mode=WAL"), &why)

@@ -35,6 +35,7 @@ void GuardedTcpServer::incomingConnection(qintptr handle)
         emit refused(503, QStringLiteral("connection limit"));
         return;
     }
+    socket->setSocketOption(QAbstractSocket::LowDelayOption, 1); // answers are whole; do not wait for ACKs
     Conn c;
     c.lastActivityMs = m_clock.elapsed();
     m_connections.insert(socket, c);

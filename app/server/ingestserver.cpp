@@ -224,12 +224,16 @@ std::optional<HttpError> IngestServer::authenticate(const QHttpServerRequest &re
 void IngestServer::send(QHttpServerResponder &r, int status, const QByteArray &body, const QByteArray &contentType,
                         const QList<QPair<QByteArray, QByteArray>> &extraHeaders)
 {
-    r.writeStatusLine(QHttpServerResponder::StatusCode(status));
-    r.writeHeader("Content-Type", contentType);
+    // One write per answer: the responder's piecewise writes would each become a
+    // segment of their own.
+    QByteArray out;
+    out.reserve(body.size() + 192);
+    out += "HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status) + "\r\nContent-Type: " + contentType
+        + "\r\n";
     for (const auto &[k, v] : extraHeaders)
-        r.writeHeader(k, v);
-    r.writeHeader("Content-Length", QByteArray::number(body.size()));
-    r.writeBody(body);
+        out += k + ": " + v + "\r\n";
+    out += "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
+    r.socket()->write(out);
 }
 
 void IngestServer::sendLater(const Responder &responder, const QPointer<QTcpSocket> &socket, int status,
