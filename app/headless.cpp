@@ -2,13 +2,11 @@
 
 #include "cli.h"
 #include "ingestservice.h"
-#include "mainwindow.h"
 #include "workspace.h"
 
-#include <QApplication>
+#include <QCoreApplication>
 #include <QSocketNotifier>
 #include <QTextStream>
-#include <QTimer>
 
 #include <csignal>
 #include <unistd.h>
@@ -77,49 +75,6 @@ int runHeadless(const QString &database, const QString &listen)
     QCoreApplication::exec();
     service.stop(); // drain, answer, commit
     return exitCode;
-}
-
-int runGui(const QString &database, const QString &listen)
-{
-    QString host;
-    quint16 port = 0;
-    if (!listenAddress(listen, &host, &port))
-        return ExitUsage;
-    QString error;
-    std::unique_ptr<Workspace> workspace = Workspace::open(database, &error);
-    if (!workspace) {
-        QTextStream(stderr) << "meterdesk: " << error << Qt::endl;
-        return ExitFailure;
-    }
-    MainWindow window;
-    IngestService service(database);
-    auto refresh = [&] {
-        QList<MainWindow::EventRow> rows;
-        for (const UsageEventDefinition &d : workspace->definitions())
-            rows.append({d.name, d.slug, service.url() + QStringLiteral("/usage/") + d.slug, workspace->rowCount(d)});
-        window.setEvents(rows);
-    };
-    QTimer debounce;
-    debounce.setSingleShot(true);
-    debounce.setInterval(500);
-    QObject::connect(&debounce, &QTimer::timeout, &window, refresh);
-    QObject::connect(&service, &IngestService::committed, &debounce, [&debounce] {
-        if (!debounce.isActive())
-            debounce.start();
-    });
-    QObject::connect(&service, &IngestService::started, &window, [&](const QString &url) {
-        window.setEndpointStatus(QObject::tr("Endpoint running: %1").arg(url));
-        refresh();
-    });
-    QObject::connect(&service, &IngestService::failed, &window, [&](const QString &why) {
-        window.setEndpointStatus(QObject::tr("Endpoint stopped: %1").arg(why));
-    });
-    refresh();
-    window.show();
-    service.start(host, port);
-    const int code = QApplication::exec();
-    service.stop();
-    return code;
 }
 
 } // namespace meterdesk

@@ -4,8 +4,7 @@
 
 namespace meterdesk {
 
-// The two long-running modes of the binary, composed from the layers.
+// The endpoint without a window: prints "listening on URL", drains on SIGINT/SIGTERM.
 int runHeadless(const QString &database, const QString &listen);
-int runGui(const QString &database, const QString &listen);
 
 } // namespace meterdesk

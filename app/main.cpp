@@ -1,8 +1,8 @@
 // The composition root: picks GUI, headless or a scripting subcommand, and wires
 // the layers together. No domain rule lives here.
 #include "cli.h"
+#include "desktopapp.h"
 #include "headless.h"
-#include "mainwindow.h"
 #include "workspace.h"
 
 #include <QApplication>

@@ -25,6 +25,8 @@ void UsageEventsModel::setStats(const QHash<QString, EventStats> &stats)
 void UsageEventsModel::setBaseUrl(const QString &baseUrl)
 {
     m_baseUrl = baseUrl;
+    while (m_baseUrl.endsWith(u'/')) // "http://host:port/" must not give "//usage/..."
+        m_baseUrl.chop(1);
     if (!m_definitions.isEmpty())
         emit dataChanged(index(0, Endpoint), index(int(m_definitions.size()) - 1, Endpoint));
 }

@@ -1,57 +1,93 @@
 #include "mainwindow.h"
 
-#include <QHeaderView>
+#include <QAction>
+#include <QApplication>
+#include <QHBoxLayout>
 #include <QLabel>
+#include <QListWidget>
+#include <QMenuBar>
+#include <QStackedWidget>
 #include <QStatusBar>
-#include <QTableWidget>
-#include <QVBoxLayout>
 
 namespace meterdesk {
 
 MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
 {
-    setWindowTitle(tr("Meterdesk — Usage Events"));
+    setWindowTitle(tr("Meterdesk"));
     auto *central = new QWidget(this);
-    auto *layout = new QVBoxLayout(central);
-    auto *title = new QLabel(tr("<h2>Metering › Usage Events</h2>"), central);
-    m_empty = new QLabel(tr("No usage events yet. A usage event is a kind of metered usage (a name, an API slug "
-                            "and a data schema); Meterdesk stores every event posted to its endpoint.\n"
-                            "Create one with: meterdesk events add --name \"a raw metric\" --sample sample.json"),
-                         central);
-    m_empty->setWordWrap(true);
-    m_table = new QTableWidget(0, 4, central);
-    m_table->setHorizontalHeaderLabels({tr("Name"), tr("Slug"), tr("Endpoint URL"), tr("Rows")});
-    m_table->horizontalHeader()->setStretchLastSection(true);
-    m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
-    layout->addWidget(title);
-    layout->addWidget(m_empty);
-    layout->addWidget(m_table, 1);
+    m_sidebar = new QListWidget(central);
+    m_sidebar->setObjectName(QStringLiteral("sidebar"));
+    m_sidebar->setFixedWidth(220);
+    m_sidebar->setStyleSheet(QStringLiteral("QListWidget::item { padding: 8px 10px; }"));
+    m_pages = new QStackedWidget(central);
+    auto *layout = new QHBoxLayout(central);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_sidebar);
+    layout->addWidget(m_pages, 1);
     setCentralWidget(central);
-    m_status = new QLabel(this);
-    statusBar()->addPermanentWidget(m_status);
-    resize(960, 600);
+
+    m_url = new QLabel(this);
+    m_url->setObjectName(QStringLiteral("statusUrl"));
+    m_url->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_state = new QLabel(this);
+    m_state->setObjectName(QStringLiteral("statusState"));
+    m_rate = new QLabel(this);
+    m_rate->setObjectName(QStringLiteral("statusRate"));
+    statusBar()->addWidget(m_state);
+    statusBar()->addWidget(m_url, 1);
+    statusBar()->addPermanentWidget(m_rate);
+    setEndpointState(false, {});
+
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    QAction *quit = file->addAction(tr("&Quit"));
+    quit->setShortcut(QKeySequence::Quit);
+    connect(quit, &QAction::triggered, this, &QWidget::close);
+
+    connect(m_sidebar, &QListWidget::currentRowChanged, this, [this](int row) {
+        if (row >= 0) {
+            m_pages->setCurrentIndex(row);
+            emit currentPageChanged(row);
+        }
+    });
+    resize(1100, 700);
 }
 
-void MainWindow::setEvents(const QList<EventRow> &rows)
+int MainWindow::addPage(const QString &title, QWidget *page)
 {
-    m_empty->setVisible(rows.isEmpty());
-    m_table->setRowCount(int(rows.size()));
-    for (int r = 0; r < rows.size(); ++r) {
-        const EventRow &e = rows[r];
-        m_table->setItem(r, 0, new QTableWidgetItem(e.name));
-        m_table->setItem(r, 1, new QTableWidgetItem(e.slug));
-        m_table->setItem(r, 2, new QTableWidgetItem(e.endpoint));
-        auto *count = new QTableWidgetItem(QString::number(e.rows));
-        count->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
-        m_table->setItem(r, 3, count);
-    }
-    m_table->resizeColumnsToContents();
+    const int index = m_pages->addWidget(page);
+    m_sidebar->addItem(title);
+    auto *show = new QAction(title, this);
+    show->setShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + index)));
+    connect(show, &QAction::triggered, this, [this, index] { setCurrentPage(index); });
+    addAction(show);
+    if (index == 0)
+        m_sidebar->setCurrentRow(0);
+    return index;
 }
 
-void MainWindow::setEndpointStatus(const QString &text)
+void MainWindow::setCurrentPage(int index)
 {
-    m_status->setText(text);
+    if (index >= 0 && index < m_pages->count())
+        m_sidebar->setCurrentRow(index);
+}
+
+int MainWindow::currentPage() const
+{
+    return m_pages->currentIndex();
+}
+
+void MainWindow::setEndpointState(bool running, const QString &url, const QString &detail)
+{
+    m_state->setText(running ? tr("● Running") : tr("○ Stopped"));
+    m_state->setStyleSheet(running ? QStringLiteral("color: #2e7d32") : QStringLiteral("color: #c62828"));
+    m_url->setText(running ? url : detail);
+    if (!running)
+        m_rate->clear();
+}
+
+void MainWindow::setEventsPerSecond(double rate)
+{
+    m_rate->setText(rate > 0 ? tr("%1 events/s").arg(rate, 0, 'f', rate < 10 ? 1 : 0) : QString());
 }
 
 } // namespace meterdesk

@@ -2,35 +2,38 @@
 
 #include <QMainWindow>
 
-class QTableWidget;
 class QLabel;
+class QListWidget;
+class QStackedWidget;
 
 namespace meterdesk {
 
-// The application shell (STYLE.md: MainWindow stays a shell). Until the Usage
-// Events page lands it lists the defined usage events. GUI thread only; gets
-// its data as plain values from app/, never runs SQL itself.
+// The application shell (STYLE.md): a sidebar, a stack of pages, a status bar with
+// the endpoint URL, its state and events/s. Pages are built and wired in app/;
+// this class knows none of them. GUI thread.
 class MainWindow : public QMainWindow
 {
     Q_OBJECT
 public:
-    struct EventRow
-    {
-        QString name;
-        QString slug;
-        QString endpoint;
-        qint64 rows = 0;
-    };
-
     explicit MainWindow(QWidget *parent = nullptr);
 
-    void setEvents(const QList<EventRow> &rows);
-    void setEndpointStatus(const QString &text);
+    // Adds a page under a sidebar entry; Ctrl+<n> (n = its position) shows it.
+    int addPage(const QString &title, QWidget *page);
+    void setCurrentPage(int index);
+    int currentPage() const;
+
+    void setEndpointState(bool running, const QString &url, const QString &detail = {});
+    void setEventsPerSecond(double rate);
+
+signals:
+    void currentPageChanged(int index);
 
 private:
-    QTableWidget *m_table = nullptr;
-    QLabel *m_status = nullptr;
-    QLabel *m_empty = nullptr;
+    QListWidget *m_sidebar = nullptr;
+    QStackedWidget *m_pages = nullptr;
+    QLabel *m_url = nullptr;
+    QLabel *m_state = nullptr;
+    QLabel *m_rate = nullptr;
 };
 
 } // namespace meterdesk

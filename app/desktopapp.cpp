@@ -1,0 +1,187 @@
+#include "desktopapp.h"
+
+#include "appsettings.h"
+#include "cli.h"
+#include "eventpage.h"
+#include "ingestservice.h"
+#include "mainwindow.h"
+#include "settingspage.h"
+#include "usageeventspage.h"
+#include "workspace.h"
+#include "workspaceservice.h"
+
+#include <QApplication>
+#include <QElapsedTimer>
+#include <QLabel>
+#include <QStackedWidget>
+#include <QTextStream>
+#include <QTimer>
+#include <QVBoxLayout>
+
+namespace meterdesk {
+
+namespace {
+
+QWidget *consolePlaceholder()
+{
+    auto *page = new QWidget;
+    auto *label = new QLabel(QObject::tr(
+        "<h2>REST console</h2><p>The built-in REST console (request builder, import from cURL, collections, "
+        "history, load runner) is planned and not in this version.</p><p>Meanwhile each usage event's "
+        "<b>API</b> tab has a ready curl command for it, with this workspace's organisation.</p>"));
+    label->setWordWrap(true);
+    auto *layout = new QVBoxLayout(page);
+    layout->addWidget(label);
+    layout->addStretch();
+    return page;
+}
+
+} // namespace
+
+std::unique_ptr<DesktopApp> DesktopApp::create(const QString &database, const QString &listenOverride, QString *error)
+{
+    std::unique_ptr<Workspace> workspace = Workspace::open(database, error);
+    if (!workspace)
+        return nullptr;
+    std::unique_ptr<DesktopApp> app(new DesktopApp);
+    app->m_database = database;
+    app->m_service = std::make_unique<WorkspaceService>(std::move(workspace));
+    app->m_endpoint = std::make_unique<IngestService>(database);
+    app->build(listenOverride);
+    return app;
+}
+
+DesktopApp::~DesktopApp()
+{
+    shutdown();
+}
+
+MainWindow &DesktopApp::window() const { return *m_window; }
+WorkspaceService &DesktopApp::service() const { return *m_service; }
+IngestService &DesktopApp::endpoint() const { return *m_endpoint; }
+
+void DesktopApp::openEvent(const QString &slug)
+{
+    m_eventPage->showEvent(slug);
+    m_metering->setCurrentWidget(m_eventPage);
+    m_window->setCurrentPage(0);
+}
+
+void DesktopApp::showList()
+{
+    m_metering->setCurrentWidget(m_list);
+}
+
+void DesktopApp::build(const QString &listenOverride)
+{
+    m_window = std::make_unique<MainWindow>();
+    m_window->setWindowTitle(tr("Meterdesk — %1").arg(m_service->location()));
+    m_metering = new QStackedWidget;
+    m_list = new UsageEventsPage(m_service.get());
+    m_eventPage = new EventPage(m_service.get());
+    m_metering->addWidget(m_list);
+    m_metering->addWidget(m_eventPage);
+    m_settings = new SettingsPage(m_service.get());
+    m_window->addPage(tr("Metering › Usage Events"), m_metering);
+    m_window->addPage(tr("REST console"), consolePlaceholder());
+    m_window->addPage(tr("Settings"), m_settings);
+
+    connect(m_list, &UsageEventsPage::openEvent, this, &DesktopApp::openEvent);
+    connect(m_eventPage, &EventPage::back, this, &DesktopApp::showList);
+
+    m_listenOverridden = !listenOverride.isEmpty();
+    m_listen = m_listenOverridden ? listenOverride : AppSettings::listenAddress.get();
+    m_settings->setListenAddress(m_listen);
+    connect(m_endpoint.get(), &IngestService::started, this, [this](const QString &url) {
+        m_window->setEndpointState(true, url);
+        m_list->setBaseUrl(url);
+        m_eventPage->setBaseUrl(url);
+        m_settings->setEndpointState(true, url, {});
+    });
+    connect(m_endpoint.get(), &IngestService::failed, this, [this](const QString &why) {
+        m_window->setEndpointState(false, {}, why);
+        m_settings->setEndpointState(false, {}, why);
+    });
+    connect(m_settings, &SettingsPage::startRequested, this, [this](const QString &hostPort) {
+        AppSettings::listenAddress.set(hostPort);
+        AppSettings::endpointEnabled.set(true);
+        startEndpoint(hostPort);
+    });
+    connect(m_settings, &SettingsPage::stopRequested, this, [this] {
+        m_endpoint->stop();
+        AppSettings::endpointEnabled.set(false);
+        m_window->setEndpointState(false, {}, tr("Stopped (Settings › Endpoint starts it again)"));
+        m_settings->setEndpointState(false, {}, {});
+    });
+    connect(m_service.get(), &WorkspaceService::definitionsChanged, m_endpoint.get(), &IngestService::reload);
+    connect(m_service.get(), &WorkspaceService::keysChanged, m_endpoint.get(), &IngestService::reload);
+
+    // Row counts after commits (coalesced, counted off the GUI thread); events/s once a second.
+    auto *statsDebounce = new QTimer(this);
+    statsDebounce->setSingleShot(true);
+    statsDebounce->setInterval(1000);
+    connect(statsDebounce, &QTimer::timeout, m_service.get(), &WorkspaceService::refreshStats);
+    connect(m_endpoint.get(), &IngestService::committed, statsDebounce, [statsDebounce] {
+        if (!statsDebounce->isActive())
+            statsDebounce->start();
+    });
+    auto *rateTimer = new QTimer(this);
+    rateTimer->setInterval(1000);
+    connect(rateTimer, &QTimer::timeout, this, [this] {
+        const quint64 now = m_endpoint->acceptedCount();
+        m_window->setEventsPerSecond(now >= m_lastAccepted ? double(now - m_lastAccepted) : 0);
+        m_lastAccepted = now;
+    });
+    rateTimer->start();
+}
+
+void DesktopApp::startEndpoint(const QString &hostPort)
+{
+    QString host, why;
+    quint16 port = 0;
+    if (!parseListenAddress(hostPort, &host, &port, &why)) {
+        m_settings->setEndpointState(false, {}, why);
+        m_window->setEndpointState(false, {}, why);
+        return;
+    }
+    m_endpoint->stop();
+    m_window->setEndpointState(false, {}, tr("Starting…"));
+    m_endpoint->start(host, port);
+}
+
+void DesktopApp::start()
+{
+    m_window->restoreGeometry(AppSettings::windowGeometry.get());
+    m_window->setCurrentPage(AppSettings::lastPage.get());
+    m_window->show();
+    if (AppSettings::endpointEnabled.get() || m_listenOverridden)
+        startEndpoint(m_listen);
+    else
+        m_window->setEndpointState(false, {}, tr("Stopped (Settings › Endpoint starts it)"));
+}
+
+void DesktopApp::shutdown()
+{
+    if (m_shutDown)
+        return;
+    m_shutDown = true;
+    AppSettings::windowGeometry.set(m_window->saveGeometry());
+    AppSettings::lastPage.set(m_window->currentPage());
+    m_endpoint->stop();
+}
+
+int runGui(const QString &database, const QString &listenOverride)
+{
+    QString error;
+    auto app = DesktopApp::create(database, listenOverride, &error);
+    if (!app) {
+        QTextStream(stderr) << "meterdesk: " << error << Qt::endl;
+        return ExitFailure;
+    }
+    app->start();
+    const int code = QApplication::exec();
+    app->shutdown();
+    return code;
+}
+
+} // namespace meterdesk

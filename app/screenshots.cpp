@@ -1,0 +1,109 @@
+// scripts/screenshots: drives the real desktop app (DesktopApp, the same composition
+// as `meterdesk`) on a scratch workspace and saves each page as a PNG.
+// Usage: meterdesk_screenshots OUTPUT_DIR   (any platform; scripts/screenshots uses offscreen)
+#include "apikeys.h"
+#include "desktopapp.h"
+#include "ingestservice.h"
+#include "mainwindow.h"
+#include "usageeventform.h"
+#include "usageeventspage.h"
+#include "workspaceservice.h"
+
+#include <QApplication>
+#include <QDir>
+#include <QLineEdit>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace meterdesk;
+
+namespace {
+bool save(QWidget *w, const QString &dir, const QString &name)
+{
+    QTest::qWait(200);
+    const QString path = QDir(dir).filePath(name);
+    const bool ok = w->grab().save(path);
+    qInfo("%s %s", ok ? "wrote" : "FAILED", qPrintable(path));
+    return ok;
+}
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QApplication qapp(argc, argv);
+    QStandardPaths::setTestModeEnabled(true); // keep the user's settings untouched
+    QCoreApplication::setApplicationName(QStringLiteral("meterdesk-screenshots"));
+    if (argc < 2) {
+        qCritical("usage: meterdesk_screenshots OUTPUT_DIR");
+        return 2;
+    }
+    const QString out = QString::fromLocal8Bit(argv[1]);
+    QDir().mkpath(out);
+    QTemporaryDir dir;
+    QString error;
+    auto app = DesktopApp::create(dir.filePath(QStringLiteral("demo.db")), QStringLiteral("127.0.0.1:0"), &error);
+    if (!app) {
+        qCritical("%s", qPrintable(error));
+        return 1;
+    }
+    QSignalSpy started(&app->endpoint(), &IngestService::started);
+    app->start();
+    app->window().resize(1100, 680);
+    if (!started.wait(5000))
+        return 1;
+    bool ok = save(&app->window(), out, QStringLiteral("usage-events-empty.png"));
+
+    // The form, filled the way a user would: name typed, slug derived, sample inferred.
+    app->usageEventsPage()->addUsageEvent();
+    QTest::qWait(100);
+    auto *form = app->window().findChild<UsageEventForm *>();
+    if (!form)
+        return 1;
+    QTest::keyClicks(form->findChild<QLineEdit *>(QStringLiteral("name")), QStringLiteral("API calls per region"));
+    form->findChild<QPlainTextEdit *>(QStringLiteral("sampleJson"))
+        ->setPlainText(QStringLiteral("{\"calls\": 120, \"region\": \"eu-west-1\", \"plan\": {\"tier\": \"pro\"}, \"billable\": true}"));
+    QTest::mouseClick(form->findChild<QPushButton *>(QStringLiteral("inferButton")), Qt::LeftButton);
+    ok = save(form, out, QStringLiteral("add-usage-event-form.png")) && ok;
+    QTest::mouseClick(form->findChild<QPushButton *>(QStringLiteral("save")), Qt::LeftButton);
+    QTest::qWait(100);
+
+    // The seed's example, a key, and a few events through the real endpoint.
+    app->usageEventsPage()->tryExample();
+    const auto key = app->service().createKey(QStringLiteral("laptop"), &error);
+    QNetworkAccessManager nam;
+    int pending = 0;
+    for (int i = 0; i < 5; ++i) {
+        QNetworkRequest req(QUrl(app->endpoint().url() + QStringLiteral("/usage/test_1")));
+        req.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
+        req.setRawHeader("organisation", app->service().organisation().toUtf8());
+        req.setRawHeader("authorization", "Bearer " + key->key.toUtf8());
+        ++pending;
+        QNetworkReply *r = nam.post(req, "{\"data\":{\"cpu_usage_hours_per_day\":" + QByteArray::number(5 + i)
+                                             + "},\"timestamp\":\"2023-05-2" + QByteArray::number(1 + i)
+                                             + " 09:30:38.731\",\"customer_id\":\"[email protected]\"}");
+        QObject::connect(r, &QNetworkReply::finished, r, [&pending, r] {
+            --pending;
+            r->deleteLater();
+        });
+    }
+    for (int waited = 0; pending > 0 && waited < 5000; waited += 50)
+        QTest::qWait(50);
+    QTest::qWait(1500); // the row counts refresh after commits
+    app->showList();
+    app->window().setCurrentPage(0);
+    ok = save(&app->window(), out, QStringLiteral("usage-events.png")) && ok;
+
+    app->openEvent(QStringLiteral("test_1"));
+    ok = save(&app->window(), out, QStringLiteral("usage-event-api.png")) && ok;
+
+    app->window().setCurrentPage(2);
+    ok = save(&app->window(), out, QStringLiteral("settings.png")) && ok;
+    app->shutdown();
+    return ok ? 0 : 1;
+}

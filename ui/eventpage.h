@@ -1,0 +1,44 @@
+#pragma once
+
+#include "usageevent.h"
+
+#include <QWidget>
+
+class QLabel;
+class QPlainTextEdit;
+class QTabWidget;
+
+namespace meterdesk {
+
+class WorkspaceService;
+
+// One usage event's page: tabs Rows, Rejected (their own issues: placeholders
+// that say so) and API (endpoint, headers, a curl snippet to copy). GUI thread.
+class EventPage : public QWidget
+{
+    Q_OBJECT
+public:
+    EventPage(WorkspaceService *service, QWidget *parent = nullptr);
+
+    void showEvent(const QString &slug);
+    void setBaseUrl(const QString &url);
+    QString slug() const { return m_definition.slug; }
+    QString curlSnippet() const;
+
+signals:
+    void back();
+
+private:
+    void refresh();
+
+    WorkspaceService *m_service;
+    UsageEventDefinition m_definition;
+    QString m_baseUrl = QStringLiteral("http://127.0.0.1:8080");
+    QLabel *m_title = nullptr;
+    QTabWidget *m_tabs = nullptr;
+    QLabel *m_endpoint = nullptr;
+    QPlainTextEdit *m_curl = nullptr;
+    QLabel *m_schema = nullptr;
+};
+
+} // namespace meterdesk
