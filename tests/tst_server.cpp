@@ -435,6 +435,21 @@ private slots:
                  QStringLiteral("number"));
     }
 
+    void keyLastUseIsRecorded()
+    {
+        QCOMPARE(request("GET", QStringLiteral("/usage/test_1?limit=1")).status, 200);
+        QString error;
+        auto ws = Workspace::open(m_db, &error);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            [&] {
+                for (const ApiKeyInfo &k : ApiKeys::list(*ws))
+                    if (k.name == QLatin1String("test") && k.lastUsedAtUs && *k.lastUsedAtUs > Workspace::nowUs() - 60000000)
+                        return true;
+                return false;
+            }(),
+            5000);
+    }
+
     void rejectedRequestsAreDeadLettered()
     {
         post(QStringLiteral("/usage/test_1"), "{broken", {{"x-trace", "dl-probe"}});

@@ -66,6 +66,14 @@ bool GroupCommitWriter::submitDeadLetter(DeadLetter letter)
     return true;
 }
 
+void GroupCommitWriter::submitKeyUse(const QHash<qint64, qint64> &lastUse)
+{
+    QMutexLocker lock(&m_mutex);
+    for (auto it = lastUse.cbegin(); it != lastUse.cend(); ++it)
+        m_keyUse.insert(it.key(), std::max(m_keyUse.value(it.key()), it.value()));
+    m_wake.wakeOne();
+}
+
 void GroupCommitWriter::stop()
 {
     QMutexLocker lock(&m_mutex);
@@ -118,13 +126,15 @@ void GroupCommitWriter::run()
     for (;;) {
         std::deque<WriteJob> jobs;
         std::deque<DeadLetter> letters;
+        QHash<qint64, qint64> keyUse;
         bool stopping = false;
         {
             QMutexLocker lock(&m_mutex);
-            while (m_jobs.empty() && m_letters.empty() && !m_stopping)
+            while (m_jobs.empty() && m_letters.empty() && m_keyUse.isEmpty() && !m_stopping)
                 m_wake.wait(&m_mutex);
             jobs.swap(m_jobs);
             letters.swap(m_letters);
+            keyUse.swap(m_keyUse);
             m_queuedEvents = 0;
             stopping = m_stopping;
             if (m_forget && store) {
@@ -132,12 +142,12 @@ void GroupCommitWriter::run()
                 m_forget = false;
             }
         }
-        if (!jobs.empty() || !letters.empty()) {
+        if (!jobs.empty() || !letters.empty() || !keyUse.isEmpty()) {
             if (!ws) {
                 for (WriteJob &job : jobs)
                     job.done({}, error, true);
             } else {
-                commitGroup(*ws, *store, jobs, letters);
+                commitGroup(*ws, *store, jobs, letters, keyUse);
             }
         }
         if (stopping) {
@@ -151,7 +161,7 @@ void GroupCommitWriter::run()
 }
 
 void GroupCommitWriter::commitGroup(Workspace &ws, EventStore &store, std::deque<WriteJob> &jobs,
-                                    std::deque<DeadLetter> &letters)
+                                    std::deque<DeadLetter> &letters, const QHash<qint64, qint64> &keyUse)
 {
     QElapsedTimer timer;
     timer.start();
@@ -209,6 +219,15 @@ void GroupCommitWriter::commitGroup(Workspace &ws, EventStore &store, std::deque
         // Bounded: keep the newest MaxDeadLetters.
         control.exec(QStringLiteral("DELETE FROM dead_letters WHERE id <= (SELECT max(id) FROM dead_letters) - %1")
                          .arg(MaxDeadLetters));
+    }
+    if (failure.isEmpty() && !keyUse.isEmpty()) {
+        QSqlQuery q(db);
+        q.prepare(QStringLiteral("UPDATE api_keys SET last_used_at = ? WHERE id = ?"));
+        for (auto it = keyUse.cbegin(); it != keyUse.cend(); ++it) {
+            q.addBindValue(it.value());
+            q.addBindValue(it.key());
+            q.exec();
+        }
     }
     if (failure.isEmpty() && !control.exec(QStringLiteral("COMMIT")))
         failure = control.lastError().text();

@@ -68,6 +68,8 @@ public:
 
     bool submit(WriteJob job);          // false: queue full (answer 429)
     bool submitDeadLetter(DeadLetter letter);
+    // Key id -> when it was last used; written with the next group (Settings shows it).
+    void submitKeyUse(const QHash<qint64, qint64> &lastUse);
     void stop();                        // drains and commits what is queued, then ends the thread
     WriterStats stats() const;
     void forgetStatements();            // a definition changed: re-prepare on next use
@@ -80,7 +82,8 @@ protected:
     void run() override;
 
 private:
-    void commitGroup(Workspace &ws, EventStore &store, std::deque<WriteJob> &jobs, std::deque<DeadLetter> &letters);
+    void commitGroup(Workspace &ws, EventStore &store, std::deque<WriteJob> &jobs, std::deque<DeadLetter> &letters,
+                     const QHash<qint64, qint64> &keyUse);
     void recordLatency(double seconds);
 
     const QString m_location;
@@ -92,6 +95,7 @@ private:
     QString m_openError;
     std::deque<WriteJob> m_jobs;
     std::deque<DeadLetter> m_letters;
+    QHash<qint64, qint64> m_keyUse;
     int m_queuedEvents = 0;
     bool m_stopping = false;
     bool m_forget = false;

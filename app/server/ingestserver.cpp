@@ -26,6 +26,7 @@ constexpr qsizetype DeadLetterBodyCap = 64 * 1024;
 
 QByteArray header(const QHttpServerRequest &request, QByteArrayView name)
 {
+    // Header names are case-insensitive (RFC 9110); compare them so.
     for (const auto &[key, value] : request.headers())
         if (key.compare(name, Qt::CaseInsensitive) == 0)
             return value;
@@ -173,6 +174,10 @@ void IngestServer::reloadCaches()
     if (changed && m_writer)
         m_writer->forgetStatements();
     m_keyDigests = ApiKeys::liveDigests(*m_reader);
+    if (!m_keyUse.isEmpty() && m_writer) {
+        m_writer->submitKeyUse(m_keyUse);
+        m_keyUse.clear();
+    }
 }
 
 const UsageEventDefinition *IngestServer::definitionFor(const QString &slug)
@@ -207,6 +212,7 @@ std::optional<HttpError> IngestServer::authenticate(const QHttpServerRequest &re
         *detail = QStringLiteral("The API key is not a live key of this workspace (unknown or revoked).");
         return HttpError::Unauthorized;
     }
+    m_keyUse.insert(*id, Workspace::nowUs());
     QByteArray org = header(request, "organisation").trimmed();
     if (org.isEmpty())
         org = header(request, "organization").trimmed();

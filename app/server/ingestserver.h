@@ -89,6 +89,7 @@ private:
     QString m_organisation;
     QHash<QString, UsageEventDefinition> m_definitions; // by lower-case slug
     QList<QPair<qint64, QByteArray>> m_keyDigests;
+    QHash<qint64, qint64> m_keyUse; // key id -> last use, handed to the writer every reload
     QElapsedTimer m_sinceReload;
     QTimer *m_reloadTimer = nullptr;
     bool m_shuttingDown = false;
