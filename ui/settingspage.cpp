@@ -6,7 +6,7 @@
 
 #include <QAction>
 #include <QClipboard>
-#include <QFormLayout>
+#include <QGridLayout>
 #include <QGroupBox>
 #include <QGuiApplication>
 #include <QHBoxLayout>
@@ -97,17 +97,19 @@ QWidget *SettingsPage::createEndpointGroup()
     hintLayout->addWidget(hintText, 1);
     hintLayout->addWidget(freePort);
 
-    auto *addressRow = new QHBoxLayout;
-    addressRow->addWidget(m_listen, 1);
-    addressRow->addWidget(m_start);
-    addressRow->addWidget(m_stop);
-    auto *form = new QFormLayout(group);
+    // A grid, not a form: hidden messages must leave no gap behind.
+    auto *grid = new QGridLayout(group);
     auto *listenLabel = new QLabel(tr("&Listen address:"), group);
     listenLabel->setBuddy(m_listen);
-    form->addRow(listenLabel, addressRow);
-    form->addRow(QString(), m_listenError);
-    form->addRow(tr("Status:"), m_status);
-    form->addRow(QString(), m_freePortHint);
+    grid->addWidget(listenLabel, 0, 0);
+    grid->addWidget(m_listen, 0, 1);
+    grid->addWidget(m_start, 0, 2);
+    grid->addWidget(m_stop, 0, 3);
+    grid->addWidget(m_listenError, 1, 1, 1, 3);
+    grid->addWidget(new QLabel(tr("Status:"), group), 2, 0);
+    grid->addWidget(m_status, 2, 1, 1, 3);
+    grid->addWidget(m_freePortHint, 3, 1, 1, 3);
+    grid->setColumnStretch(1, 1);
 
     connect(m_listen, &QLineEdit::textChanged, this, &SettingsPage::updateEndpointControls);
     connect(m_listen, &QLineEdit::returnPressed, this, &SettingsPage::requestStart);
@@ -133,14 +135,14 @@ QWidget *SettingsPage::createOrganisationGroup()
     explain->setTextFormat(Qt::RichText);
     explain->setWordWrap(true);
 
-    auto *row = new QHBoxLayout;
-    row->addWidget(m_organisation, 1);
-    row->addWidget(m_copyOrganisation);
-    auto *form = new QFormLayout(group);
+    auto *grid = new QGridLayout(group);
     auto *label = new QLabel(tr("&Organisation:"), group);
     label->setBuddy(m_organisation);
-    form->addRow(label, row);
-    form->addRow(QString(), explain);
+    grid->addWidget(label, 0, 0);
+    grid->addWidget(m_organisation, 0, 1);
+    grid->addWidget(m_copyOrganisation, 0, 2);
+    grid->addWidget(explain, 1, 1, 1, 2);
+    grid->setColumnStretch(1, 1);
 
     connect(m_copyOrganisation, &QPushButton::clicked, this, &SettingsPage::copyOrganisation);
     return group;
