@@ -142,6 +142,41 @@ JsonValue JsonValue::makeString(QByteArray utf8)
     return v;
 }
 
+JsonValue JsonValue::makeNumber(QByteArray token)
+{
+    JsonValue v;
+    v.m_type = Type::Number;
+    v.m_text = std::move(token);
+    return v;
+}
+
+JsonValue JsonValue::makeBool(bool value)
+{
+    JsonValue v;
+    v.m_type = Type::Bool;
+    v.m_bool = value;
+    return v;
+}
+
+JsonValue JsonValue::makeObject()
+{
+    JsonValue v;
+    v.m_type = Type::Object;
+    return v;
+}
+
+JsonValue &JsonValue::insert(QByteArray key, JsonValue value)
+{
+    m_keys.push_back(std::move(key));
+    m_items.push_back(std::move(value));
+    return m_items.back();
+}
+
+JsonValue *JsonValue::member(QByteArrayView key)
+{
+    return const_cast<JsonValue *>(std::as_const(*this).member(key));
+}
+
 QString JsonValue::typeName(Type type)
 {
     switch (type) {

@@ -45,6 +45,14 @@ public:
     QByteArray toJson(bool sortKeys = false) const;
 
     static JsonValue makeString(QByteArray utf8);
+    // Builders for code that assembles an event (the CSV importer). makeNumber takes
+    // a token that is already valid JSON number text; insert() adds an object member
+    // (the caller keeps keys unique) and returns it, so nested objects can be filled.
+    static JsonValue makeNumber(QByteArray token);
+    static JsonValue makeBool(bool value);
+    static JsonValue makeObject();
+    JsonValue &insert(QByteArray key, JsonValue value);
+    JsonValue *member(QByteArrayView key);
     static QString typeName(Type type);
 
 private:
