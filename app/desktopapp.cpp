@@ -2,6 +2,8 @@
 
 #include "appsettings.h"
 #include "cli.h"
+#include "consoleclient.h"
+#include "consolepage.h"
 #include "eventpage.h"
 #include "ingestservice.h"
 #include "mainwindow.h"
@@ -22,18 +24,15 @@ namespace meterdesk {
 
 namespace {
 
-QWidget *consolePlaceholder()
+// The REST console with its network client (app/consoleclient.h), which it owns
+// through the QObject tree; {{baseUrl}} follows the running endpoint.
+QWidget *createConsole(WorkspaceService *service, IngestService *endpoint)
 {
-    auto *page = new QWidget;
-    auto *label = new QLabel(QObject::tr(
-        "<h2>REST console</h2><p>The built-in REST console (request builder, import from cURL, collections, "
-        "history, load runner) is planned and not in this version.</p><p>Meanwhile each usage event's "
-        "<b>API</b> tab has a ready curl command for it, with this workspace's organisation.</p>"));
-    label->setWordWrap(true);
-    auto *layout = new QVBoxLayout(page);
-    layout->addWidget(label);
-    layout->addStretch();
-    return page;
+    auto *client = new ConsoleClient;
+    auto *console = new ConsolePage(service, client);
+    client->setParent(console);
+    QObject::connect(endpoint, &IngestService::started, console, &ConsolePage::setBaseUrl);
+    return console;
 }
 
 } // namespace
@@ -83,7 +82,7 @@ void DesktopApp::build(const QString &listenOverride)
     m_metering->addWidget(m_eventPage);
     m_settings = new SettingsPage(m_service.get());
     m_window->addPage(tr("Metering › Usage Events"), m_metering);
-    m_window->addPage(tr("REST console"), consolePlaceholder());
+    m_window->addPage(tr("REST console"), createConsole(m_service.get(), m_endpoint.get()));
     m_window->addPage(tr("Settings"), m_settings);
 
     connect(m_list, &UsageEventsPage::openEvent, this, &DesktopApp::openEvent);

@@ -4,6 +4,7 @@
 #include "codesnippet.h"
 #include "curlcommand.h"
 #include "httpresponse.h"
+#include "jsonformat.h"
 
 #include <QFile>
 #include <QTest>
@@ -260,6 +261,29 @@ private slots:
         QVERIFY(cpp.contains(QLatin1String("[email\\302\\254")));
 
         QCOMPARE(CodeSnippet::quoted(QStringLiteral("a\"b\\c\nd\x01")), QStringLiteral("\"a\\\"b\\\\c\\nd\\u0001\""));
+    }
+
+    void prettyPrintKeepsNumbersAsWritten()
+    {
+        const QByteArray in = " {\"data\":{\"amount\":12.50,\"big\":12345678901234567890,\"e\":1E+3,\"empty\":{},"
+                              "\"list\":[ ],\"s\":\"a,b:{c}\\\"d\"},\"xs\":[1,[2]]} ";
+        const QByteArray expected = "{\n"
+                                    "  \"data\": {\n"
+                                    "    \"amount\": 12.50,\n"
+                                    "    \"big\": 12345678901234567890,\n"
+                                    "    \"e\": 1E+3,\n"
+                                    "    \"empty\": {},\n"
+                                    "    \"list\": [],\n"
+                                    "    \"s\": \"a,b:{c}\\\"d\"\n"
+                                    "  },\n"
+                                    "  \"xs\": [\n"
+                                    "    1,\n"
+                                    "    [\n"
+                                    "      2\n"
+                                    "    ]\n"
+                                    "  ]\n"
+                                    "}";
+        QCOMPARE(JsonFormat::indented(in), expected);
     }
 
     void problemResponse()

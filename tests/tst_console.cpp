@@ -1,0 +1,288 @@
+// The REST console as a user drives it: the real DesktopApp (same composition as
+// `meterdesk`), the in-process endpoint on a loopback port, real HTTP from the
+// console's client, QTest keys and clicks, offscreen platform.
+#include "consolepage.h"
+#include "curlcommand.h"
+#include "curlimportdialog.h"
+#include "desktopapp.h"
+#include "ingestservice.h"
+#include "mainwindow.h"
+#include "responseview.h"
+#include "workspace.h"
+#include "workspaceservice.h"
+
+#include <QApplication>
+#include <QClipboard>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenu>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTabWidget>
+#include <QTableWidget>
+#include <QTcpServer>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QToolButton>
+#include <QTreeWidget>
+
+using namespace meterdesk;
+
+class TestConsole : public QObject
+{
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    std::unique_ptr<DesktopApp> m_app;
+    ConsolePage *m_console = nullptr;
+
+    template<typename T>
+    T *child(const char *name) const
+    {
+        return m_console->findChild<T *>(QLatin1String(name));
+    }
+    QString statusText() const { return child<QLabel>("responseStatus")->text(); }
+    const HttpResponse &lastResponse() const { return m_console->findChild<ResponseView *>()->response(); }
+    qint64 storedRows() const
+    {
+        QString error;
+        auto ws = Workspace::open(m_app->service().location(), &error);
+        if (!ws)
+            qFatal("%s", qPrintable(error));
+        return ws->rowCount(*ws->definition(QStringLiteral("test_1")));
+    }
+    // Sends with the button and waits for the response pane.
+    bool sendAndWait()
+    {
+        QSignalSpy shown(m_console, &ConsolePage::responseShown);
+        QTest::mouseClick(child<QPushButton>("send"), Qt::LeftButton);
+        return shown.wait(10000);
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        QVERIFY(m_dir.isValid());
+        QString error;
+        m_app = DesktopApp::create(m_dir.filePath(QStringLiteral("console.db")), QStringLiteral("127.0.0.1:0"), &error);
+        QVERIFY2(m_app, qPrintable(error));
+        QSignalSpy started(&m_app->endpoint(), &IngestService::started);
+        m_app->start();
+        QVERIFY(QTest::qWaitForWindowExposed(&m_app->window()));
+        QVERIFY(started.wait(5000));
+        m_console = m_app->window().findChild<ConsolePage *>();
+        QVERIFY(m_console);
+        m_app->window().setCurrentPage(1);
+        QVERIFY(m_console->isVisible());
+    }
+
+    void cleanupTestCase() { m_app.reset(); }
+
+    void environmentComesFromTheRunningEndpoint()
+    {
+        QCOMPARE(child<QLineEdit>("envBaseUrl")->text(), m_app->endpoint().url());
+        QCOMPARE(child<QLineEdit>("envOrganisation")->text(), m_app->service().organisation());
+        QVERIFY(child<QLineEdit>("envApiKey")->text().isEmpty());
+        QTest::mouseClick(child<QPushButton>("createConsoleKey"), Qt::LeftButton);
+        QVERIFY(!child<QLineEdit>("envApiKey")->text().isEmpty());
+        QCOMPARE(m_app->service().keys().size(), 1);
+    }
+
+    void newEventForTheExampleAndSendWithCtrlEnter()
+    {
+        UsageEventDefinition d;
+        d.name = QStringLiteral("test 1");
+        d.slug = QStringLiteral("test_1");
+        d.schema.fields = {{QStringLiteral("cpu_usage_hours_per_day"), FieldType::Float, true, {}}};
+        QVERIFY(m_app->service().createDefinition(d).isEmpty());
+
+        // "New event for…" lists the usage events; pick test_1.
+        QMenu *menu = child<QToolButton>("newEventFor")->menu();
+        emit menu->aboutToShow();
+        QAction *pick = nullptr;
+        for (QAction *a : menu->actions())
+            if (a->text().contains(QLatin1String("(test_1)")))
+                pick = a;
+        QVERIFY(pick);
+        pick->trigger();
+
+        QCOMPARE(m_console->request().method, QStringLiteral("POST"));
+        QCOMPARE(m_console->request().url, QStringLiteral("{{baseUrl}}/usage/test_1"));
+        auto *body = child<QPlainTextEdit>("requestBody");
+        QVERIFY(body->toPlainText().contains(QLatin1String("\"cpu_usage_hours_per_day\": 5.5")));
+        QTRY_VERIFY(child<QLabel>("bodyStatus")->text().contains(QLatin1String("Valid JSON")));
+        const HttpRequest resolved = m_console->resolvedRequest();
+        QCOMPARE(resolved.url, m_app->endpoint().url() + QStringLiteral("/usage/test_1"));
+        QCOMPARE(resolved.header(u"organisation"), m_app->service().organisation());
+        QCOMPARE(resolved.header(u"authorization"), QStringLiteral("Bearer ") + child<QLineEdit>("envApiKey")->text());
+
+        // Ctrl+Enter from the body editor sends, without blocking the GUI thread.
+        QApplication::setActiveWindow(&m_app->window());
+        QVERIFY(QTest::qWaitForWindowActive(&m_app->window()));
+        body->setFocus();
+        QSignalSpy shown(m_console, &ConsolePage::responseShown);
+        QElapsedTimer clock;
+        clock.start();
+        QTest::keyClick(body, Qt::Key_Return, Qt::ControlModifier);
+        QVERIFY2(clock.elapsed() < 200, "sending returned only after the answer");
+        QCOMPARE(child<QPushButton>("send")->text(), QStringLiteral("Cancel"));
+        QVERIFY(shown.wait(10000));
+        QCOMPARE(lastResponse().status, 201);
+        QVERIFY2(statusText().startsWith(QLatin1String("201 Created")), qPrintable(statusText()));
+        QVERIFY(child<QLabel>("responseStatus")->styleSheet().contains(QLatin1String("#2e7d32")));
+        QVERIFY(child<QLabel>("responseMeta")->text().contains(QLatin1String(" ms")));
+        QCOMPARE(child<QPushButton>("send")->text(), QStringLiteral("Send"));
+        // The stored event, pretty-printed; the headers listed.
+        QVERIFY(child<QPlainTextEdit>("responseBody")->toPlainText().contains(QLatin1String("\n  \"customer_id\": ")));
+        QVERIFY(child<QTableWidget>("responseHeaders")->rowCount() > 0);
+        QCOMPARE(storedRows(), 1);
+
+        // Same event again: an exact duplicate is 200 and not stored twice.
+        QVERIFY(sendAndWait());
+        QCOMPARE(lastResponse().status, 200);
+        QCOMPARE(storedRows(), 1);
+    }
+
+    void badBodyShows422AndItsProblems()
+    {
+        auto *body = child<QPlainTextEdit>("requestBody");
+        body->setPlainText(QStringLiteral("{\"data\":{\"cpu_usage_hours_per_day\":\"lots\"},\"timestamp\":\"yesterday\","
+                                          "\"customer_id\":\"c-422\"}"));
+        QVERIFY(sendAndWait());
+        QCOMPARE(lastResponse().status, 422);
+        QVERIFY(statusText().startsWith(QLatin1String("422")));
+        QVERIFY(child<QLabel>("responseStatus")->styleSheet().contains(QLatin1String("#ef6c00")));
+        auto *problems = child<QTreeWidget>("responseProblems");
+        QVERIFY(problems->isVisible()); // the Problems tab is brought forward
+        QStringList pointers;
+        for (int i = 0; i < problems->topLevelItemCount(); ++i) {
+            pointers.append(problems->topLevelItem(i)->text(0));
+            QVERIFY(!problems->topLevelItem(i)->text(1).isEmpty());
+        }
+        QVERIFY2(pointers.contains(QLatin1String("/data/cpu_usage_hours_per_day")), qPrintable(pointers.join(u',')));
+        QVERIFY2(pointers.contains(QLatin1String("/timestamp")), qPrintable(pointers.join(u',')));
+        QCOMPARE(storedRows(), 1);
+
+        // Activating a problem points into the request body.
+        emit problems->itemActivated(problems->topLevelItem(int(pointers.indexOf(QLatin1String("/timestamp")))), 0);
+        QCOMPARE(body->textCursor().selectedText(), QStringLiteral("\"timestamp\""));
+
+        // Invalid JSON is flagged while typing, with where it breaks.
+        body->setPlainText(QStringLiteral("{\"data\": {,}"));
+        QTRY_VERIFY(child<QLabel>("bodyStatus")->text().contains(QLatin1String("line 1, column")));
+    }
+
+    void missingVariableIsExplainedNotSent()
+    {
+        const QString key = child<QLineEdit>("envApiKey")->text();
+        child<QLineEdit>("envApiKey")->clear();
+        QSignalSpy shown(m_console, &ConsolePage::responseShown);
+        QTest::mouseClick(child<QPushButton>("send"), Qt::LeftButton);
+        QVERIFY(statusText().contains(QLatin1String("{{apiKey}}")));
+        QCOMPARE(child<QPushButton>("send")->text(), QStringLiteral("Send"));
+        QTest::qWait(50);
+        QCOMPARE(shown.size(), 0);
+        child<QLineEdit>("envApiKey")->setText(key);
+    }
+
+    void importFromCurlTakesTheSeedCommand()
+    {
+        QFile seed(QStringLiteral(MDK_TEST_DATA "/curl/seed-raw-metric.curl"));
+        QVERIFY(seed.open(QIODevice::ReadOnly));
+        QTest::mouseClick(child<QPushButton>("importCurl"), Qt::LeftButton);
+        auto *dialog = m_console->findChild<CurlImportDialog *>();
+        QVERIFY(dialog && dialog->isVisible());
+        // A broken command keeps the dialog open and names the token.
+        dialog->setCommand(QStringLiteral("curl --frobnicate http://x"));
+        QTest::mouseClick(dialog->findChild<QPushButton *>(QStringLiteral("curlImport")), Qt::LeftButton);
+        QVERIFY(dialog->isVisible());
+        QVERIFY(dialog->findChild<QLabel *>(QStringLiteral("curlError"))->text().contains(QLatin1String("'--frobnicate'")));
+
+        dialog->setCommand(QString::fromUtf8(seed.readAll()));
+        QTest::mouseClick(dialog->findChild<QPushButton *>(QStringLiteral("curlImport")), Qt::LeftButton);
+        QTRY_VERIFY(!m_console->findChild<CurlImportDialog *>());
+        const HttpRequest r = m_console->request();
+        QCOMPARE(r.method, QStringLiteral("POST"));
+        QCOMPARE(r.url, QStringLiteral("https://api.zenskar.com/usage/test_1"));
+        QCOMPARE(child<QTableWidget>("requestHeaders")->rowCount(), 3);
+        QCOMPARE(r.header(u"organisation"), QStringLiteral("23507783-d5b4-4854-b012-2bf4ea922205"));
+        QVERIFY(r.body.startsWith(QLatin1String("{\"data\":{\"cpu_usage_hours_per_day\":5}")));
+
+        // Unticking a header leaves it out of what is sent and of Copy as cURL.
+        child<QTableWidget>("requestHeaders")->item(0, 0)->setCheckState(Qt::Unchecked);
+        QVERIFY(!m_console->resolvedRequest().hasHeader(u"organisation"));
+        QTest::mouseClick(child<QPushButton>("copyCurl"), Qt::LeftButton);
+        const QString copied = QGuiApplication::clipboard()->text();
+        QVERIFY(!copied.contains(QLatin1String("organisation")));
+        const auto back = CurlCommand::parse(copied);
+        QVERIFY2(back.request, qPrintable(back.error));
+        HttpRequest sent = m_console->resolvedRequest();
+        sent.headers.removeIf([](const HttpHeader &h) { return !h.enabled; });
+        QCOMPARE(*back.request, sent);
+    }
+
+    void theSeedCommandWorksAgainstTheLocalEndpoint()
+    {
+        // The seed's second command, pointed at this endpoint with this workspace's
+        // organisation and key: same customer and time as the first, other data -> 409.
+        QString command = QStringLiteral("curl --location --request POST '{{baseUrl}}/usage/test_1' \\\n"
+                                         "-H 'organisation: {{organisation}}' \\\n"
+                                         "-H 'authorization: Bearer {{apiKey}}' \\\n"
+                                         "-H 'Content-Type: application/json' \\\n"
+                                         "--data-raw '{\"data\":{\"cpu_usage_hours_per_day\":5},\"timestamp\":"
+                                         "\"2023-05-21 09:30:38.731\",\"customer_id\":\"seed@example.com\"}'");
+        const auto parsed = CurlCommand::parse(command);
+        QVERIFY2(parsed.request, qPrintable(parsed.error));
+        m_console->setRequest(*parsed.request);
+        QVERIFY(sendAndWait());
+        QCOMPARE(lastResponse().status, 201);
+        command.replace(QStringLiteral("cpu_usage_hours_per_day\":5"), QStringLiteral("cpu_usage_hours_per_day\":300"));
+        m_console->setRequest(*CurlCommand::parse(command).request);
+        QVERIFY(sendAndWait());
+        QCOMPARE(lastResponse().status, 409);
+        QCOMPARE(storedRows(), 2);
+    }
+
+    void aDeadServerCanBeCancelled()
+    {
+        QTcpServer silent; // accepts and never answers
+        QVERIFY(silent.listen(QHostAddress::LocalHost, 0));
+        HttpRequest r;
+        r.url = QStringLiteral("http://127.0.0.1:%1/slow").arg(silent.serverPort());
+        m_console->setRequest(r);
+        QSignalSpy shown(m_console, &ConsolePage::responseShown);
+        QTest::mouseClick(child<QPushButton>("send"), Qt::LeftButton);
+        QCOMPARE(child<QPushButton>("send")->text(), QStringLiteral("Cancel"));
+        QTest::qWait(200); // the GUI keeps running meanwhile
+        QCOMPARE(shown.size(), 0);
+        QTest::mouseClick(child<QPushButton>("send"), Qt::LeftButton); // Cancel
+        QTRY_COMPARE(shown.size(), 1);
+        QVERIFY(lastResponse().cancelled);
+        QCOMPARE(statusText(), QStringLiteral("Cancelled"));
+        QCOMPARE(child<QPushButton>("send")->text(), QStringLiteral("Send"));
+    }
+
+    void aRefusedConnectionIsReported()
+    {
+        QTcpServer probe; // find a free port, then close it
+        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+        const quint16 port = probe.serverPort();
+        probe.close();
+        HttpRequest r;
+        r.url = QStringLiteral("http://127.0.0.1:%1/").arg(port);
+        m_console->setRequest(r);
+        QVERIFY(sendAndWait());
+        QCOMPARE(lastResponse().status, 0);
+        QVERIFY2(statusText().startsWith(QLatin1String("No response:")), qPrintable(statusText()));
+        QVERIFY(child<QLabel>("responseStatus")->styleSheet().contains(QLatin1String("#c62828")));
+    }
+};
+
+QTEST_MAIN(TestConsole)
+#include "tst_console.moc"
