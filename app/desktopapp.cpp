@@ -25,13 +25,19 @@ namespace meterdesk {
 namespace {
 
 // The REST console with its network client (app/consoleclient.h), which it owns
-// through the QObject tree; {{baseUrl}} follows the running endpoint.
-QWidget *createConsole(WorkspaceService *service, IngestService *endpoint)
+// through the QObject tree; {{baseUrl}} follows the running endpoint, and a usage
+// event's "Open in console" brings the page up with an event ready to send.
+QWidget *createConsole(WorkspaceService *service, IngestService *endpoint, EventPage *eventPage, MainWindow *window)
 {
     auto *client = new ConsoleClient;
     auto *console = new ConsolePage(service, client);
     client->setParent(console);
     QObject::connect(endpoint, &IngestService::started, console, &ConsolePage::setBaseUrl);
+    QObject::connect(eventPage, &EventPage::openInConsole, console, [console, window](const QString &slug) {
+        console->newEventFor(slug);
+        if (auto *pages = qobject_cast<QStackedWidget *>(console->parentWidget()))
+            window->setCurrentPage(pages->indexOf(console));
+    });
     return console;
 }
 
@@ -82,7 +88,7 @@ void DesktopApp::build(const QString &listenOverride)
     m_metering->addWidget(m_eventPage);
     m_settings = new SettingsPage(m_service.get());
     m_window->addPage(tr("Metering › Usage Events"), m_metering);
-    m_window->addPage(tr("REST console"), createConsole(m_service.get(), m_endpoint.get()));
+    m_window->addPage(tr("REST console"), createConsole(m_service.get(), m_endpoint.get(), m_eventPage, m_window.get()));
     m_window->addPage(tr("Settings"), m_settings);
 
     connect(m_list, &UsageEventsPage::openEvent, this, &DesktopApp::openEvent);

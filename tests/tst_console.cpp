@@ -5,6 +5,7 @@
 #include "curlcommand.h"
 #include "curlimportdialog.h"
 #include "desktopapp.h"
+#include "eventpage.h"
 #include "ingestservice.h"
 #include "mainwindow.h"
 #include "responseview.h"
@@ -147,6 +148,19 @@ private slots:
         QVERIFY(sendAndWait());
         QCOMPARE(lastResponse().status, 200);
         QCOMPARE(storedRows(), 1);
+    }
+
+    void openInConsoleFromTheApiTab()
+    {
+        m_app->openEvent(QStringLiteral("test_1"));
+        auto *open = m_app->eventPage()->findChild<QPushButton *>(QStringLiteral("openInConsole"));
+        QVERIFY(open);
+        m_console->setRequest({});
+        QTest::mouseClick(open, Qt::LeftButton);
+        QVERIFY(m_console->isVisible());
+        QCOMPARE(m_console->request().url, QStringLiteral("{{baseUrl}}/usage/test_1"));
+        QCOMPARE(m_console->request().method, QStringLiteral("POST"));
+        QVERIFY(child<QPlainTextEdit>("requestBody")->toPlainText().contains(QLatin1String("cpu_usage_hours_per_day")));
     }
 
     void badBodyShows422AndItsProblems()

@@ -69,6 +69,9 @@ EventPage::EventPage(WorkspaceService *service, QWidget *parent) : QWidget(paren
     auto *buttons = new QHBoxLayout;
     buttons->addWidget(copy);
     buttons->addWidget(copyUrl);
+    auto *openConsole = new QPushButton(tr("Open in console"), api);
+    openConsole->setObjectName(QStringLiteral("openInConsole"));
+    buttons->addWidget(openConsole);
     buttons->addStretch();
     auto *apiLayout = new QVBoxLayout(api);
     apiLayout->addWidget(m_endpoint);
@@ -87,6 +90,7 @@ EventPage::EventPage(WorkspaceService *service, QWidget *parent) : QWidget(paren
     connect(copyUrl, &QPushButton::clicked, this, [this] {
         QGuiApplication::clipboard()->setText(m_baseUrl + QStringLiteral("/usage/") + m_definition.slug);
     });
+    connect(openConsole, &QPushButton::clicked, this, [this] { emit openInConsole(m_definition.slug); });
     connect(m_service, &WorkspaceService::definitionsChanged, this, &EventPage::refresh);
 }
 

@@ -27,6 +27,8 @@ public:
 
 signals:
     void back();
+    // "Open in console": a ready-to-send event for this usage event in the REST console.
+    void openInConsole(const QString &slug);
 
 private:
     void refresh();
