@@ -142,6 +142,32 @@ JsonValue JsonValue::makeString(QByteArray utf8)
     return v;
 }
 
+bool JsonValue::setPath(const QStringList &path, JsonValue value)
+{
+    JsonValue *node = this;
+    for (qsizetype i = 0; i < path.size(); ++i) {
+        if (node->m_type != Type::Object)
+            return false;
+        const QByteArray key = path[i].toUtf8();
+        size_t at = node->m_keys.size();
+        for (size_t k = 0; k < node->m_keys.size(); ++k)
+            if (node->m_keys[k] == key)
+                at = k;
+        if (at == node->m_keys.size()) {
+            JsonValue child;
+            child.m_type = Type::Object;
+            node->m_keys.push_back(key);
+            node->m_items.push_back(std::move(child));
+        }
+        if (i + 1 == path.size()) {
+            node->m_items[at] = std::move(value);
+            return true;
+        }
+        node = &node->m_items[at];
+    }
+    return false;
+}
+
 JsonValue JsonValue::makeNumber(QByteArray token)
 {
     JsonValue v;

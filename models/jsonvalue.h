@@ -3,6 +3,7 @@
 #include <QByteArray>
 #include <QByteArrayView>
 #include <QString>
+#include <QStringList>
 
 #include <vector>
 
@@ -53,6 +54,9 @@ public:
     static JsonValue makeObject();
     JsonValue &insert(QByteArray key, JsonValue value);
     JsonValue *member(QByteArrayView key);
+    // Sets (or adds) the member at a dotted path inside this object, creating
+    // intermediate objects; false when a step is not an object. For row edits.
+    bool setPath(const QStringList &path, JsonValue value);
     static QString typeName(Type type);
 
 private:

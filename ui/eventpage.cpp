@@ -1,5 +1,6 @@
 #include "eventpage.h"
 
+#include "rowsview.h"
 #include "sampleevent.h"
 #include "workspaceservice.h"
 
@@ -40,16 +41,11 @@ EventPage::EventPage(WorkspaceService *service, QWidget *parent) : QWidget(paren
     header->addWidget(m_title, 1);
 
     m_tabs = new QTabWidget(this);
-    m_tabs->addTab(placeholder(tr("<p>The live Rows viewer (paging, filters, edits with an audit trail, import and "
-                                  "export) is the next piece of work and is not in this version.</p>"
-                                  "<p>Meanwhile: <code>GET /usage/&lt;slug&gt;</code> lists stored events (see the API "
-                                  "tab), and the table <code>usage_&lt;slug&gt;</code> in the workspace file can be "
-                                  "opened read-only with DB Browser for SQLite.</p>"),
-                           m_tabs),
-                   tr("Rows"));
+    m_rows = new RowsView(m_service->location(), m_tabs);
+    m_tabs->addTab(m_rows, tr("Rows"));
     m_tabs->addTab(placeholder(tr("<p>Rejected requests are already kept (table <code>dead_letters</code>: status, "
                                   "problem, body, headers without credentials). Inspecting and re-sending them here "
-                                  "comes with the Rows viewer.</p>"),
+                                  "comes in a later version.</p>"),
                                m_tabs),
                    tr("Rejected"));
 
@@ -98,13 +94,20 @@ void EventPage::showEvent(const QString &slug)
 {
     m_definition = m_service->definition(slug).value_or(UsageEventDefinition{});
     refresh();
-    m_tabs->setCurrentIndex(2);
+    m_rows->showDefinition(m_definition);
+    m_tabs->setCurrentIndex(0);
 }
 
 void EventPage::setBaseUrl(const QString &url)
 {
     m_baseUrl = url;
     refresh();
+}
+
+void EventPage::rowsCommitted(const QString &slug)
+{
+    if (!m_definition.slug.isEmpty() && slug.compare(m_definition.slug, Qt::CaseInsensitive) == 0)
+        m_rows->rowsCommitted();
 }
 
 QString EventPage::curlSnippet() const

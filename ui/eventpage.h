@@ -8,12 +8,14 @@ class QLabel;
 class QPlainTextEdit;
 class QTabWidget;
 
+
 namespace meterdesk {
 
+class RowsView;
 class WorkspaceService;
 
-// One usage event's page: tabs Rows, Rejected (their own issues: placeholders
-// that say so) and API (endpoint, headers, a curl snippet to copy). GUI thread.
+// One usage event's page: tabs Rows (the live table viewer), Rejected (a
+// placeholder that says so) and API (endpoint, headers, a curl snippet). GUI thread.
 class EventPage : public QWidget
 {
     Q_OBJECT
@@ -24,6 +26,11 @@ public:
     void setBaseUrl(const QString &url);
     QString slug() const { return m_definition.slug; }
     QString curlSnippet() const;
+    RowsView *rowsView() const { return m_rows; }
+
+public slots:
+    // The endpoint committed rows for `slug`: the Rows tab shows them live.
+    void rowsCommitted(const QString &slug);
 
 signals:
     void back();
@@ -41,6 +48,7 @@ private:
     QLabel *m_endpoint = nullptr;
     QPlainTextEdit *m_curl = nullptr;
     QLabel *m_schema = nullptr;
+    RowsView *m_rows = nullptr;
 };
 
 } // namespace meterdesk

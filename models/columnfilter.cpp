@@ -1,0 +1,95 @@
+#include "columnfilter.h"
+
+#include "decimal.h"
+#include "timestamp.h"
+
+namespace meterdesk::ColumnFilter {
+
+namespace {
+
+// The value of one operand in the column's own terms.
+std::optional<QVariant> operand(Kind kind, const QString &text, QString *error)
+{
+    const QString t = text.trimmed();
+    switch (kind) {
+    case Kind::Text:
+        return QVariant(t);
+    case Kind::Integer: {
+        bool ok = false;
+        const qint64 v = t.toLongLong(&ok);
+        if (ok)
+            return QVariant(v);
+        *error = QStringLiteral("“%1” is not a whole number.").arg(t);
+        return std::nullopt;
+    }
+    case Kind::Real:
+    case Kind::Decimal: {
+        bool ok = false;
+        const double v = t.toDouble(&ok);
+        if (ok)
+            return QVariant(v);
+        *error = QStringLiteral("“%1” is not a number.").arg(t);
+        return std::nullopt;
+    }
+    case Kind::Time: {
+        const bool numeric = !t.isEmpty() && !t.contains(u'-') && !t.contains(u':');
+        const Timestamp::Parsed p = numeric ? Timestamp::fromEpochSeconds(t.toLatin1()) : Timestamp::fromText(t);
+        if (p.micros)
+            return QVariant(*p.micros);
+        // A bare date means its midnight, UTC.
+        if (const auto days = Timestamp::daysFromDateText(t))
+            return QVariant(*days * 86400LL * 1000000);
+        *error = p.error;
+        return std::nullopt;
+    }
+    }
+    return std::nullopt;
+}
+
+QString likeEscaped(const QString &text)
+{
+    QString s = text;
+    s.replace(u'\\', QStringLiteral("\\\\"));
+    s.replace(u'%', QStringLiteral("\\%"));
+    s.replace(u'_', QStringLiteral("\\_"));
+    return u'%' + s + u'%';
+}
+
+} // namespace
+
+std::optional<Condition> toSql(const QString &column, Kind kind, const QString &input, QString *error)
+{
+    const QString text = input.trimmed();
+    if (text.isEmpty())
+        return std::nullopt;
+    // Decimals are stored as exact text; compare them as numbers.
+    const QString lhs = kind == Kind::Decimal ? QStringLiteral("CAST(%1 AS REAL)").arg(column) : column;
+    static const QStringList ops = {QStringLiteral(">="), QStringLiteral("<="), QStringLiteral("<>"),
+                                    QStringLiteral("!="), QStringLiteral(">"),  QStringLiteral("<"),
+                                    QStringLiteral("=")};
+    for (const QString &op : ops) {
+        if (!text.startsWith(op))
+            continue;
+        const auto v = operand(kind, text.mid(op.size()), error);
+        if (!v)
+            return std::nullopt;
+        const QString sqlOp = op == QLatin1String("!=") ? QStringLiteral("<>") : op;
+        return Condition{QStringLiteral("%1 %2 ?").arg(lhs, sqlOp), {*v}};
+    }
+    const qsizetype tilde = text.indexOf(u'~');
+    if (tilde > 0 && kind != Kind::Text) {
+        const auto lo = operand(kind, text.left(tilde), error);
+        const auto hi = lo ? operand(kind, text.mid(tilde + 1), error) : std::nullopt;
+        if (!lo || !hi)
+            return std::nullopt;
+        return Condition{QStringLiteral("%1 BETWEEN ? AND ?").arg(lhs), {*lo, *hi}};
+    }
+    if (kind == Kind::Text)
+        return Condition{QStringLiteral("%1 LIKE ? ESCAPE '\\'").arg(column), {likeEscaped(text)}};
+    const auto v = operand(kind, text, error);
+    if (!v)
+        return std::nullopt;
+    return Condition{QStringLiteral("%1 = ?").arg(lhs), {*v}};
+}
+
+} // namespace meterdesk::ColumnFilter
