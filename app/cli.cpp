@@ -2,12 +2,16 @@
 
 #include "apikeys.h"
 #include "dataschema.h"
+#include "eventexporter.h"
+#include "eventimporter.h"
 #include "timestamp.h"
 #include "workspace.h"
 
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QSaveFile>
 #include <QTextStream>
 
 #include <cstdio>
@@ -158,11 +162,117 @@ int keys(Workspace &ws, const QStringList &pos, const QHash<QString, QString> &o
     return fail(QStringLiteral("keys: create, list or revoke"), ExitUsage);
 }
 
+// The --map values ("file_col=field", one per line in the option), or why not.
+std::optional<QHash<QString, QString>> columnMapping(const QString &option, QString *error)
+{
+    QHash<QString, QString> mapping;
+    for (const QString &pair : option.split(u'\n', Qt::SkipEmptyParts)) {
+        const qsizetype eq = pair.indexOf(u'=');
+        if (eq <= 0) {
+            *error = QStringLiteral("--map takes FILE_COLUMN=FIELD (FILE_COLUMN= skips a column), got \"%1\"").arg(pair);
+            return std::nullopt;
+        }
+        mapping.insert(pair.left(eq), pair.mid(eq + 1));
+    }
+    return mapping;
+}
+
+int importFile(Workspace &ws, const QStringList &pos, const QHash<QString, QString> &options)
+{
+    const QString slug = pos.value(1);
+    const QString path = pos.value(2);
+    const auto definition = ws.definition(slug);
+    if (!definition)
+        return fail(QStringLiteral("no usage event \"%1\" (see events list)").arg(slug));
+    QFile input(path);
+    if (!input.open(QIODevice::ReadOnly))
+        return fail(QStringLiteral("cannot read %1: %2").arg(path, input.errorString()));
+    ImportOptions o;
+    o.format = *EventImporter::formatOf(path); // checked in Cli::run
+    QString error;
+    o.mapping = *columnMapping(options.value(QStringLiteral("map")), &error);
+    QSaveFile rejects(options.value(QStringLiteral("rejects")));
+    if (options.contains(QStringLiteral("rejects"))) {
+        if (!rejects.open(QIODevice::WriteOnly))
+            return fail(QStringLiteral("cannot write %1: %2").arg(rejects.fileName(), rejects.errorString()));
+        o.rejects = &rejects;
+    }
+    const ImportSummary summary = EventImporter::run(ws, *definition, input, o);
+    if (!summary.error.isEmpty() && summary.rows == 0)
+        return fail(QStringLiteral("%1: %2").arg(path, summary.error));
+    if (o.rejects && !rejects.commit())
+        return fail(QStringLiteral("cannot write %1: %2").arg(rejects.fileName(), rejects.errorString()));
+    out() << summary.text() << Qt::endl;
+    return summary.clean() ? ExitOk : ExitFailure;
+}
+
+int exportRows(Workspace &ws, const QStringList &pos, const QHash<QString, QString> &options, const ExportOptions &o)
+{
+    const QString slug = pos.value(1);
+    const auto definition = ws.definition(slug);
+    if (!definition)
+        return fail(QStringLiteral("no usage event \"%1\" (see events list)").arg(slug));
+    const QString path = options.value(QStringLiteral("output"));
+    ExportResult result;
+    if (path.isEmpty() || path == QLatin1String("-")) {
+        QFile stdOut;
+        out().flush();
+        if (!stdOut.open(stdout, QIODevice::WriteOnly))
+            return fail(QStringLiteral("cannot write to stdout"));
+        result = EventExporter::run(ws, *definition, stdOut, o);
+    } else {
+        // Written beside and renamed at the end: a failed export leaves no half file.
+        QSaveFile file(path);
+        if (!file.open(QIODevice::WriteOnly))
+            return fail(QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+        result = EventExporter::run(ws, *definition, file, o);
+        if (result.error.isEmpty() && !file.commit())
+            result.error = QStringLiteral("cannot write %1: %2").arg(path, file.errorString());
+        if (result.error.isEmpty())
+            QTextStream(stderr) << "exported " << result.rows << " rows of " << slug << " to " << path << Qt::endl;
+    }
+    if (!result.error.isEmpty())
+        return fail(result.error);
+    return ExitOk;
+}
+
+// Checks the export options before anything is opened.
+std::optional<ExportOptions> exportOptions(const QHash<QString, QString> &options, QString *error)
+{
+    ExportOptions o;
+    const QString output = options.value(QStringLiteral("output"));
+    QString format = options.value(QStringLiteral("format"));
+    if (format.isEmpty())
+        format = output.endsWith(QLatin1String(".ndjson"), Qt::CaseInsensitive)
+                || output.endsWith(QLatin1String(".jsonl"), Qt::CaseInsensitive)
+            ? QStringLiteral("ndjson")
+            : QStringLiteral("csv");
+    const auto parsed = EventExporter::formatFromName(format);
+    if (!parsed) {
+        *error = QStringLiteral("--format is csv or ndjson");
+        return std::nullopt;
+    }
+    o.format = *parsed;
+    o.customerId = options.value(QStringLiteral("customer"));
+    for (const QString &name : {QStringLiteral("from"), QStringLiteral("to")}) {
+        if (!options.contains(name))
+            continue;
+        const Timestamp::Parsed t = Timestamp::fromText(options.value(name));
+        if (!t.micros) {
+            *error = QStringLiteral("--%1: %2").arg(name, t.error);
+            return std::nullopt;
+        }
+        (name == QLatin1String("from") ? o.fromUs : o.toUs) = t.micros;
+    }
+    return o;
+}
+
 } // namespace
 
 bool Cli::handles(const QStringList &positional)
 {
-    static const QStringList verbs = {QStringLiteral("events"), QStringLiteral("keys"), QStringLiteral("org")};
+    static const QStringList verbs = {QStringLiteral("events"), QStringLiteral("keys"), QStringLiteral("org"),
+                                      QStringLiteral("import"), QStringLiteral("export")};
     return !positional.isEmpty() && verbs.contains(positional.first());
 }
 
@@ -191,8 +301,27 @@ int Cli::run(const QString &database, const QStringList &pos, const QHash<QStrin
         if (verb == QLatin1String("revoke") && !ok)
             return fail(QStringLiteral("keys revoke needs a key id (see keys list)"), ExitUsage);
     }
-
     QString error;
+    std::optional<ExportOptions> exporting;
+    if (noun == QLatin1String("import")) {
+        if (pos.size() != 3)
+            return fail(QStringLiteral("import needs a slug and a file: import SLUG FILE.csv|FILE.ndjson"), ExitUsage);
+        if (!EventImporter::formatOf(pos.value(2)))
+            return fail(QStringLiteral("import reads .csv or .ndjson files (from the extension): %1").arg(pos.value(2)),
+                        ExitUsage);
+        if (!columnMapping(options.value(QStringLiteral("map")), &error))
+            return fail(error, ExitUsage);
+        if (!QFileInfo(pos.value(2)).isReadable())
+            return fail(QStringLiteral("cannot read %1").arg(pos.value(2)));
+    }
+    if (noun == QLatin1String("export")) {
+        if (pos.size() != 2)
+            return fail(QStringLiteral("export needs a slug: export SLUG [--format csv|ndjson] [--output FILE]"), ExitUsage);
+        exporting = exportOptions(options, &error);
+        if (!exporting)
+            return fail(error, ExitUsage);
+    }
+
     auto ws = Workspace::open(database, &error);
     if (!ws)
         return fail(error);
@@ -202,6 +331,10 @@ int Cli::run(const QString &database, const QStringList &pos, const QHash<QStrin
     }
     if (noun == QLatin1String("keys"))
         return keys(*ws, pos, options, json);
+    if (noun == QLatin1String("import"))
+        return importFile(*ws, pos, options);
+    if (noun == QLatin1String("export"))
+        return exportRows(*ws, pos, options, *exporting);
     if (verb == QLatin1String("add"))
         return eventsAdd(*ws, options);
     if (verb == QLatin1String("list"))

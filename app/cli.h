@@ -6,7 +6,7 @@ namespace meterdesk {
 
 enum ExitCode { ExitOk = 0, ExitFailure = 1, ExitUsage = 2 };
 
-// The scripting subcommands of DESIGN.md §7 (events, keys, org). Runs in a
+// The scripting subcommands of DESIGN.md §7 (events, keys, org, import, export). Runs in a
 // QCoreApplication; prints results on stdout and one-line errors on stderr.
 class Cli
 {

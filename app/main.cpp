@@ -32,6 +32,13 @@ Subcommands:
   keys list [--json]
   keys revoke ID
   org                           prints the organisation UUID (the `organisation` header)
+  import SLUG FILE.csv|FILE.ndjson [--map FILE_COLUMN=FIELD ...] [--rejects OUT.csv]
+                                stores the file's valid rows (format from the extension) and
+                                prints stored / duplicates / conflicts / rejected with each
+                                problem row's line; exit 1 when any row was not stored
+  export SLUG [--format csv|ndjson] [--output FILE] [--customer C] [--from T] [--to T]
+                                streams the rows, oldest first, to stdout (or FILE) in the
+                                form import reads back; --from inclusive, --to exclusive
 
 Exit codes: 0 ok, 1 failure, 2 usage error.
 )";
@@ -55,7 +62,16 @@ void addOptions(QCommandLineParser &p)
     p.addOption({QStringLiteral("policy"), QStringLiteral("Duplicate policy: reject (default) or overwrite."),
                  QStringLiteral("P")});
     p.addOption({QStringLiteral("json"), QStringLiteral("Machine-readable output for list commands.")});
-    p.addPositionalArgument(QStringLiteral("command"), QStringLiteral("events | keys | org (see below)"));
+    p.addOption({QStringLiteral("map"), QStringLiteral("import: a file column's field (repeatable; COLUMN= skips it)."),
+                 QStringLiteral("COLUMN=FIELD")});
+    p.addOption({QStringLiteral("rejects"), QStringLiteral("import: write the rows not stored, with a reason, to this CSV."),
+                 QStringLiteral("FILE")});
+    p.addOption({QStringLiteral("format"), QStringLiteral("export: csv (default) or ndjson."), QStringLiteral("F")});
+    p.addOption({QStringLiteral("output"), QStringLiteral("export: write to FILE instead of stdout."), QStringLiteral("FILE")});
+    p.addOption({QStringLiteral("customer"), QStringLiteral("export: only this customer_id."), QStringLiteral("C")});
+    p.addOption({QStringLiteral("from"), QStringLiteral("export: from this time (inclusive)."), QStringLiteral("T")});
+    p.addOption({QStringLiteral("to"), QStringLiteral("export: up to this time (exclusive)."), QStringLiteral("T")});
+    p.addPositionalArgument(QStringLiteral("command"), QStringLiteral("events | keys | org | import | export (see below)"));
 }
 
 } // namespace
@@ -103,9 +119,13 @@ int main(int argc, char *argv[])
         }
         QHash<QString, QString> options;
         for (const QString &name : {QStringLiteral("name"), QStringLiteral("slug"), QStringLiteral("schema"),
-                                    QStringLiteral("sample"), QStringLiteral("policy")})
+                                    QStringLiteral("sample"), QStringLiteral("policy"), QStringLiteral("rejects"),
+                                    QStringLiteral("format"), QStringLiteral("output"), QStringLiteral("customer"),
+                                    QStringLiteral("from"), QStringLiteral("to")})
             if (parser.isSet(name))
                 options.insert(name, parser.value(name));
+        if (parser.isSet(QStringLiteral("map")))
+            options.insert(QStringLiteral("map"), parser.values(QStringLiteral("map")).join(u'\n'));
         return Cli::run(database, positional, options, parser.isSet(QStringLiteral("json")));
     }
     const QString listen = parser.value(QStringLiteral("listen"));

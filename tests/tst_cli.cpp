@@ -58,6 +58,11 @@ private slots:
     void failuresExit1WithOneLine_data();
     void failuresExit1WithOneLine();
     void helpMentionsEverySubcommand();
+    void importExitCodesAndSummary();
+    void importWithMapAndRejects();
+    void importFailuresExit1();
+    void exportToStdoutReadsBack();
+    void exportFiltersAndFiles();
     void version();
 
 private:
@@ -337,6 +342,12 @@ void TestCli::usageErrorsExit2_data()
     QTest::newRow("keys revoke with a non-number") << QStringList{u"keys"_s, u"revoke"_s, u"abc"_s};
     QTest::newRow("unknown option") << QStringList{u"--bogus"_s, u"org"_s};
     QTest::newRow("option missing its value") << QStringList{u"events"_s, u"add"_s, u"--name"_s};
+    QTest::newRow("import without a file") << QStringList{u"import"_s, u"metric"_s};
+    QTest::newRow("import of an unknown format") << QStringList{u"import"_s, u"metric"_s, u"rows.xlsx"_s};
+    QTest::newRow("import with a bad --map") << QStringList{u"import"_s, u"metric"_s, u"rows.csv"_s, u"--map"_s, u"cpu"_s};
+    QTest::newRow("export without a slug") << QStringList{u"export"_s};
+    QTest::newRow("export in an unknown format") << QStringList{u"export"_s, u"metric"_s, u"--format"_s, u"xml"_s};
+    QTest::newRow("export from a bad time") << QStringList{u"export"_s, u"metric"_s, u"--from"_s, u"yesterday"_s};
 }
 
 void TestCli::usageErrorsExit2()
@@ -429,7 +440,8 @@ void TestCli::helpMentionsEverySubcommand()
     for (const QString &text : {u"events add"_s, u"events list"_s, u"events remove"_s, u"keys create"_s,
                                 u"keys list"_s, u"keys revoke"_s, u"org"_s, u"--headless"_s, u"--listen"_s,
                                 u"--database"_s, u"--sample"_s, u"--schema"_s, u"--slug"_s, u"--policy"_s,
-                                u"--json"_s, u"Exit codes"_s})
+                                u"--json"_s, u"Exit codes"_s, u"import SLUG"_s, u"export SLUG"_s, u"--map"_s,
+                                u"--rejects"_s, u"--format"_s, u"--output"_s, u"--customer"_s, u"--from"_s, u"--to"_s})
         QVERIFY2(help.out.contains(text), qPrintable(text));
     QVERIFY(help.err.isEmpty());
     // --help wins over a subcommand, and creates nothing.
@@ -445,6 +457,163 @@ void TestCli::version()
     QVERIFY2(r.exitCode == 0, qPrintable(describe(r)));
     QCOMPARE(r.out.trimmed(), u"meterdesk "_s + QString::fromLatin1(MDK_VERSION));
     QVERIFY(QRegularExpression(u"^meterdesk \\d+\\.\\d+\\.\\d+$"_s).match(r.out.trimmed()).hasMatch());
+}
+
+namespace {
+
+const QByteArray kSchema = R"({"type": "object", "properties": {
+    "cpu": {"type": "number"}, "amount": {"type": ["number", "string"], "format": "decimal"},
+    "region": {"type": "string"}}})";
+
+} // namespace
+
+void TestCli::importExitCodesAndSummary()
+{
+    const QString schema = writeFile(u"schema.json"_s, kSchema);
+    QCOMPARE(run({u"events"_s, u"add"_s, u"--name"_s, u"metric"_s, u"--schema"_s, schema}).exitCode, 0);
+    const QString good = writeFile(u"good.csv"_s, "customer_id,timestamp,cpu,amount,region\r\n"
+                                                  "acme,2023-05-21 09:30:38.731,5,12.50,eu\r\n"
+                                                  "beta,2023-05-21 09:30:39,\"1.5\",0.10,\"us, east\"\r\n");
+    const Run first = run({u"import"_s, u"metric"_s, good});
+    QVERIFY2(first.exitCode == 0, qPrintable(describe(first)));
+    QCOMPARE(first.out, u"2 rows: 2 stored, 0 duplicates, 0 conflicts, 0 rejected\n"_s);
+    QVERIFY(first.err.isEmpty());
+
+    // Again: nothing new, nothing wrong.
+    const Run again = run({u"import"_s, u"metric"_s, good});
+    QVERIFY2(again.exitCode == 0, qPrintable(describe(again)));
+    QCOMPARE(again.out, u"2 rows: 0 stored, 2 duplicates, 0 conflicts, 0 rejected\n"_s);
+
+    // One bad row fails the command; the good ones are stored all the same.
+    const QString bad = writeFile(u"bad.csv"_s, "customer_id,timestamp,cpu\n"
+                                                "gamma,2023-05-22 00:00:00,7\n"
+                                                "gamma,2023-05-22 00:00:01,lots\n");
+    const Run mixed = run({u"import"_s, u"metric"_s, bad});
+    QVERIFY2(mixed.exitCode == 1, qPrintable(describe(mixed)));
+    QCOMPARE(mixed.outLines(), (QStringList{u"2 rows: 1 stored, 0 duplicates, 0 conflicts, 1 rejected"_s,
+                                            u"line 3: cpu: expected a number (or a numeric string), got \"lots\""_s}));
+    QVERIFY(run({u"events"_s, u"list"_s}).out.contains(u"\t3 rows\t"_s));
+
+    // A conflict (same customer and time, other data) is not stored either: exit 1.
+    const QString conflict = writeFile(u"conflict.ndjson"_s,
+                                       R"({"customer_id":"acme","timestamp":"2023-05-21T09:30:38.731Z","data":{"cpu":6}})");
+    const Run c = run({u"import"_s, u"metric"_s, conflict});
+    QVERIFY2(c.exitCode == 1, qPrintable(describe(c)));
+    QVERIFY(c.out.startsWith(u"1 row: 0 stored, 0 duplicates, 1 conflict, 0 rejected\nline 1: conflict"_s));
+}
+
+void TestCli::importWithMapAndRejects()
+{
+    const QString schema = writeFile(u"schema.json"_s, kSchema);
+    QCOMPARE(run({u"events"_s, u"add"_s, u"--name"_s, u"metric"_s, u"--schema"_s, schema}).exitCode, 0);
+    const QString file = writeFile(u"renamed.csv"_s, "cust,when,cpu_hours,note\n"
+                                                     "acme,2024-01-01T00:00:00Z,5,x\n"
+                                                     ",2024-01-01T00:00:01Z,6,\"a, b\"\n");
+    const Run unmapped = run({u"import"_s, u"metric"_s, file});
+    QVERIFY2(unmapped.exitCode == 1, qPrintable(describe(unmapped)));
+    QCOMPARE(unmapped.errLines().size(), 1);
+    QVERIFY(unmapped.err.contains(u"column \"cust\" is not a field"_s));
+    QVERIFY(unmapped.out.isEmpty());
+
+    const QString rejects = m_dir->filePath(u"rejects.csv"_s);
+    const Run mapped = run({u"import"_s, u"metric"_s, file, u"--map"_s, u"cust=customer_id"_s, u"--map"_s,
+                            u"when=timestamp"_s, u"--map"_s, u"cpu_hours=cpu"_s, u"--map"_s, u"note="_s,
+                            u"--rejects"_s, rejects});
+    QVERIFY2(mapped.exitCode == 1, qPrintable(describe(mapped)));
+    QCOMPARE(mapped.outLines().value(0), u"2 rows: 1 stored, 0 duplicates, 0 conflicts, 1 rejected"_s);
+    QCOMPARE(mapped.outLines().value(1), u"line 3: cust: customer_id is missing; every event names its customer"_s);
+    QFile f(rejects);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(f.readAll(), QByteArray("cust,when,cpu_hours,note,line,reason\r\n"
+                                     ",2024-01-01T00:00:01Z,6,\"a, b\",3,cust: customer_id is missing; every event names its customer\r\n"));
+}
+
+void TestCli::importFailuresExit1()
+{
+    const QString file = writeFile(u"rows.csv"_s, "customer_id,timestamp\nacme,2024-01-01T00:00:00Z\n");
+    const Run missing = run({u"import"_s, u"metric"_s, m_dir->filePath(u"nope.csv"_s)});
+    QVERIFY2(missing.exitCode == 1, qPrintable(describe(missing)));
+    QVERIFY(missing.err.contains(u"nope.csv"_s));
+    QVERIFY(!QFile::exists(db())); // found before the workspace is opened
+
+    const Run unknown = run({u"import"_s, u"metric"_s, file});
+    QVERIFY2(unknown.exitCode == 1, qPrintable(describe(unknown)));
+    QCOMPARE(unknown.errLines().size(), 1);
+    QVERIFY(unknown.err.contains(u"no usage event \"metric\""_s));
+    QVERIFY(run({u"export"_s, u"metric"_s}).exitCode == 1);
+}
+
+void TestCli::exportToStdoutReadsBack()
+{
+    const QString schema = writeFile(u"schema.json"_s, kSchema);
+    QCOMPARE(run({u"events"_s, u"add"_s, u"--name"_s, u"metric"_s, u"--schema"_s, schema}).exitCode, 0);
+    const QString events = writeFile(u"events.ndjson"_s,
+        R"({"customer_id":"acme","timestamp":"2023-05-21 09:30:38.731","data":{"cpu":5,"amount":12.50,"region":"eu, \"west\""}})" "\n"
+        R"({"customer_id":"beta","timestamp":1684661439,"data":{"cpu":1.5,"region":"two\nlines"}})" "\n"
+        R"({"customer_id":"acme","timestamp":"2023-05-21T11:30:40+02:00","data":{"amount":"-0.001"}})" "\n");
+    QCOMPARE(run({u"import"_s, u"metric"_s, events}).exitCode, 0);
+
+    const Run csv = run({u"export"_s, u"metric"_s});
+    QVERIFY2(csv.exitCode == 0, qPrintable(describe(csv)));
+    QVERIFY(csv.err.isEmpty());
+    // JSON Schema properties come back in name order: amount, cpu, region.
+    QVERIFY2(csv.out.startsWith(u"customer_id,timestamp,amount,cpu,region\r\n"
+                                "acme,2023-05-21T09:30:38.731Z,12.50,5,\"eu, \"\"west\"\"\"\r\n"_s), qPrintable(csv.out));
+    // What export printed, import reads back into another workspace: the same rows.
+    const QString copy = writeFile(u"copy.csv"_s, csv.out.toUtf8());
+    const QString other = m_dir->filePath(u"other.db"_s);
+    QCOMPARE(run({u"--database"_s, other, u"events"_s, u"add"_s, u"--name"_s, u"metric"_s, u"--schema"_s, schema}, false).exitCode, 0);
+    const Run back = run({u"--database"_s, other, u"import"_s, u"metric"_s, copy}, false);
+    QVERIFY2(back.exitCode == 0, qPrintable(describe(back)));
+    QCOMPARE(back.out, u"3 rows: 3 stored, 0 duplicates, 0 conflicts, 0 rejected\n"_s);
+    const Run again = run({u"--database"_s, other, u"export"_s, u"metric"_s}, false);
+    QCOMPARE(again.out, csv.out);
+
+    const Run nd = run({u"export"_s, u"metric"_s, u"--format"_s, u"ndjson"_s});
+    QVERIFY2(nd.exitCode == 0, qPrintable(describe(nd)));
+    QCOMPARE(nd.outLines().size(), 3);
+    QStringList customers;
+    for (const QString &line : nd.outLines()) {
+        QJsonParseError error;
+        const QJsonObject o = QJsonDocument::fromJson(line.toUtf8(), &error).object();
+        QVERIFY2(error.error == QJsonParseError::NoError, qPrintable(line));
+        QVERIFY(o.value(u"data"_s).isObject());
+        QVERIFY(o.value(u"timestamp"_s).toString().endsWith(u'Z'));
+        customers.append(o.value(u"customer_id"_s).toString());
+    }
+    QCOMPARE(customers, (QStringList{u"acme"_s, u"beta"_s, u"acme"_s}));
+    QCOMPARE(nd.outLines().value(1), uR"({"data":{"cpu":1.5,"region":"two\nlines"},"timestamp":"2023-05-21T09:30:39.000Z","customer_id":"beta"})"_s);
+}
+
+void TestCli::exportFiltersAndFiles()
+{
+    const QString schema = writeFile(u"schema.json"_s, kSchema);
+    QCOMPARE(run({u"events"_s, u"add"_s, u"--name"_s, u"metric"_s, u"--schema"_s, schema}).exitCode, 0);
+    QByteArray lines;
+    for (int i = 0; i < 10; ++i)
+        lines += "{\"customer_id\":\"c" + QByteArray::number(i % 2) + "\",\"timestamp\":" + QByteArray::number(1700000000 + i)
+            + ",\"data\":{\"cpu\":" + QByteArray::number(i) + "}}\n";
+    QCOMPARE(run({u"import"_s, u"metric"_s, writeFile(u"e.ndjson"_s, lines)}).exitCode, 0);
+
+    const Run filtered = run({u"export"_s, u"metric"_s, u"--customer"_s, u"c1"_s, u"--from"_s, u"2023-11-14T22:13:23Z"_s,
+                              u"--to"_s, u"2023-11-14 22:13:29"_s});
+    QVERIFY2(filtered.exitCode == 0, qPrintable(describe(filtered)));
+    QCOMPARE(filtered.out.split(u"\r\n"_s, Qt::SkipEmptyParts),
+             (QStringList{u"customer_id,timestamp,amount,cpu,region"_s, u"c1,2023-11-14T22:13:23.000Z,,3,"_s,
+                          u"c1,2023-11-14T22:13:25.000Z,,5,"_s, u"c1,2023-11-14T22:13:27.000Z,,7,"_s}));
+
+    const QString path = m_dir->filePath(u"out.ndjson"_s); // the format follows the extension
+    const Run toFile = run({u"export"_s, u"metric"_s, u"--output"_s, path});
+    QVERIFY2(toFile.exitCode == 0, qPrintable(describe(toFile)));
+    QVERIFY(toFile.out.isEmpty());
+    QVERIFY(toFile.err.contains(u"exported 10 rows"_s));
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(f.readAll().count('\n'), 10);
+
+    const Run unwritable = run({u"export"_s, u"metric"_s, u"--output"_s, m_dir->filePath(u"no/such/dir/x.csv"_s)});
+    QCOMPARE(unwritable.exitCode, 1);
+    QCOMPARE(unwritable.errLines().size(), 1);
 }
 
 QTEST_GUILESS_MAIN(TestCli)
