@@ -3,6 +3,7 @@
 // Usage: meterdesk_screenshots OUTPUT_DIR   (any platform; scripts/screenshots uses offscreen)
 #include "apikeys.h"
 #include "desktopapp.h"
+#include "eventpage.h"
 #include "ingestservice.h"
 #include "mainwindow.h"
 #include "usageeventform.h"
@@ -18,6 +19,7 @@
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QStandardPaths>
+#include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -100,6 +102,10 @@ int main(int argc, char **argv)
     ok = save(&app->window(), out, QStringLiteral("usage-events.png")) && ok;
 
     app->openEvent(QStringLiteral("test_1"));
+    QTest::qWait(500); // the first page arrives from the rows worker
+    ok = save(&app->window(), out, QStringLiteral("usage-event-rows.png")) && ok;
+    if (auto *tabs = app->eventPage()->findChild<QTabWidget *>())
+        tabs->setCurrentIndex(tabs->count() - 1);
     ok = save(&app->window(), out, QStringLiteral("usage-event-api.png")) && ok;
 
     app->window().setCurrentPage(2);

@@ -182,6 +182,14 @@ RowsView::RowsView(const QString &location, QWidget *parent)
     connect(m_model, &RowsModel::loadingChanged, this, [this](bool loading) {
         if (loading && m_count->text().isEmpty())
             m_count->setText(tr("Loading…"));
+        if (!loading && !m_sized && m_model->rowCount() > 0) {
+            // Fit the columns to the first page once per usage event, not on every page.
+            m_sized = true;
+            m_view->resizeColumnsToContents();
+            for (int c = 0; c < m_model->columnCount(); ++c)
+                m_view->setColumnWidth(c, std::clamp(m_view->columnWidth(c), 80, 320));
+            placeColumnFilters();
+        }
     });
     connect(m_model, &RowsModel::queryFailed, this, [this](const QString &e) {
         m_error->setText(e);
@@ -229,9 +237,16 @@ RowsView::RowsView(const QString &location, QWidget *parent)
 
 RowsView::~RowsView() = default;
 
+void RowsView::resizeEvent(QResizeEvent *event)
+{
+    QWidget::resizeEvent(event);
+    placeColumnFilters();
+}
+
 void RowsView::showDefinition(const UsageEventDefinition &definition)
 {
     m_definition = definition;
+    m_sized = false;
     m_undo->clear();
     m_error->hide();
     rebuildColumnFilters();
@@ -258,10 +273,12 @@ void RowsView::rebuildColumnFilters()
 void RowsView::placeColumnFilters()
 {
     QHeaderView *header = m_view->horizontalHeader();
-    const int offset = m_view->verticalHeader()->isVisible() ? m_view->verticalHeader()->width() : 0;
+    // Line each filter up with its column: the viewport starts after the frame and
+    // the row numbers.
+    const int offset = m_view->geometry().x() + m_view->viewport()->geometry().x() - m_filterStrip->geometry().x();
     for (int i = 0; i < m_columnFilters.size(); ++i)
-        m_columnFilters[i]->setGeometry(offset + header->sectionViewportPosition(i) + m_view->frameWidth(), 0,
-                                        header->sectionSize(i), m_filterStrip->height());
+        m_columnFilters[i]->setGeometry(offset + header->sectionViewportPosition(i), 0, header->sectionSize(i),
+                                        m_filterStrip->height());
 }
 
 void RowsView::applyFilters()

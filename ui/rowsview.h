@@ -37,6 +37,9 @@ public slots:
     void copySelection(bool asJson);
     void deleteSelected();
 
+protected:
+    void resizeEvent(QResizeEvent *event) override;
+
 private:
     void rebuildColumnFilters();
     void placeColumnFilters();
@@ -55,6 +58,7 @@ private:
     QWidget *m_filterStrip = nullptr;
     QList<QLineEdit *> m_columnFilters;
     int m_pendingNew = 0;
+    bool m_sized = false;
     UsageEventDefinition m_definition;
 };
 
