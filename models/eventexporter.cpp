@@ -87,7 +87,7 @@ ExportResult EventExporter::run(const Workspace &workspace, const UsageEventDefi
     first.setForwardOnly(true);
     after.setForwardOnly(true);
     if (!first.prepare(select.arg(filter + QStringLiteral("1 = 1")).arg(pageSize))
-        || !after.prepare(select.arg(filter + QStringLiteral("(\"timestamp\" > ? OR (\"timestamp\" = ? AND id > ?))"))
+        || !after.prepare(select.arg(filter + QStringLiteral("\"timestamp\" >= ? AND (\"timestamp\" > ? OR id > ?)"))
                               .arg(pageSize))) {
         result.error = first.lastError().text() + after.lastError().text();
         return result;

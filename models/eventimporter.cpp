@@ -72,17 +72,23 @@ public:
             }
             return false;
         }
+        // One buffer for every line (readLine(qint64) would allocate its maximum each time).
+        if (m_lineBuffer.isEmpty())
+            m_lineBuffer.resize(MaxEventLine + 3);
         while (!m_device.atEnd()) {
-            QByteArray line = m_device.readLine(MaxEventLine + 2);
-            m_bytes += line.size();
+            qint64 got = m_device.readLine(m_lineBuffer.data(), m_lineBuffer.size());
+            if (got < 0)
+                break;
+            QByteArray line(m_lineBuffer.constData(), got);
+            m_bytes += got;
             row.line = ++m_line;
             if (m_line == 1 && line.startsWith("\xEF\xBB\xBF"))
                 line.remove(0, 3);
             bool whole = line.endsWith('\n') || m_device.atEnd();
             while (!whole) { // longer than an event may be: skip the rest of it
-                const QByteArray rest = m_device.readLine(64 * 1024);
-                m_bytes += rest.size();
-                whole = rest.isEmpty() || rest.endsWith('\n');
+                got = m_device.readLine(m_lineBuffer.data(), m_lineBuffer.size());
+                m_bytes += qMax<qint64>(0, got);
+                whole = got <= 0 || m_lineBuffer[got - 1] == '\n';
                 row.error = QStringLiteral("the line is longer than %1 bytes, the limit for one event").arg(MaxEventLine);
             }
             while (line.endsWith('\n') || line.endsWith('\r'))
@@ -108,6 +114,7 @@ private:
     CsvReader m_csv;
     qint64 m_bytes = 0;
     qint64 m_line = 0;
+    QByteArray m_lineBuffer;
 };
 
 // The one path from a row to a validated event, shared by import and preview.
