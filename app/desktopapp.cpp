@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "consoleclient.h"
 #include "consolepage.h"
+#include "consolestore.h"
 #include "eventpage.h"
 #include "ingestservice.h"
 #include "mainwindow.h"
@@ -16,6 +17,7 @@
 #include <QElapsedTimer>
 #include <QLabel>
 #include <QStackedWidget>
+#include <QStandardPaths>
 #include <QTextStream>
 #include <QTimer>
 #include <QVBoxLayout>
@@ -32,6 +34,7 @@ QWidget *createConsole(WorkspaceService *service, IngestService *endpoint, Event
     auto *client = new ConsoleClient;
     auto *console = new ConsolePage(service, client);
     client->setParent(console);
+    console->setStore(std::make_unique<ConsoleStore>(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)));
     QObject::connect(endpoint, &IngestService::started, console, &ConsolePage::setBaseUrl);
     QObject::connect(eventPage, &EventPage::openInConsole, console, [console, window](const QString &slug) {
         console->newEventFor(slug);
@@ -126,7 +129,6 @@ void DesktopApp::build(const QString &listenOverride)
     statsDebounce->setSingleShot(true);
     statsDebounce->setInterval(1000);
     connect(statsDebounce, &QTimer::timeout, m_service.get(), &WorkspaceService::refreshStats);
-    connect(m_endpoint.get(), &IngestService::committed, m_eventPage, &EventPage::rowsCommitted);
     connect(m_endpoint.get(), &IngestService::committed, statsDebounce, [statsDebounce] {
         if (!statsDebounce->isActive())
             statsDebounce->start();

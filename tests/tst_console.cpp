@@ -2,6 +2,8 @@
 // `meterdesk`), the in-process endpoint on a loopback port, real HTTP from the
 // console's client, QTest keys and clicks, offscreen platform.
 #include "consolepage.h"
+#include "consolesidebar.h"
+#include "consolestore.h"
 #include "curlcommand.h"
 #include "curlimportdialog.h"
 #include "desktopapp.h"
@@ -16,7 +18,9 @@
 #include <QClipboard>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QDir>
 #include <QLabel>
+#include <QListWidget>
 #include <QLineEdit>
 #include <QMenu>
 #include <QPlainTextEdit>
@@ -70,6 +74,10 @@ private slots:
     {
         QStandardPaths::setTestModeEnabled(true);
         QVERIFY(m_dir.isValid());
+        // Start from an empty console history and no collections.
+        const QDir data(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation));
+        QFile::remove(data.filePath(QStringLiteral("console-history.json")));
+        QFile::remove(data.filePath(QStringLiteral("console-collections.json")));
         QString error;
         m_app = DesktopApp::create(m_dir.filePath(QStringLiteral("console.db")), QStringLiteral("127.0.0.1:0"), &error);
         QVERIFY2(m_app, qPrintable(error));
@@ -295,6 +303,88 @@ private slots:
         QCOMPARE(lastResponse().status, 0);
         QVERIFY2(statusText().startsWith(QLatin1String("No response:")), qPrintable(statusText()));
         QVERIFY(child<QLabel>("responseStatus")->styleSheet().contains(QLatin1String("#c62828")));
+    }
+
+    void historyKeepsEverySentRequestAndReopensIt()
+    {
+        auto *list = m_console->findChild<QListWidget *>(QStringLiteral("history"));
+        QVERIFY(list);
+        // 201, 200, 422, 201, 409 and the refused connection; the cancelled one is not kept.
+        const ConsoleHistory &history = m_console->sidebar()->history();
+        QCOMPARE(history.entries().size(), 6);
+        QCOMPARE(list->count(), 6);
+        QCOMPARE(history.entries().first().response.status, 0);
+        QTest::keyClicks(child<QLineEdit>("historySearch"), QStringLiteral("USAGE/test_1"));
+        QCOMPARE(list->count(), 5);
+
+        // Reopen the 422: the request as it was edited, the response with its problems.
+        QListWidgetItem *bad = nullptr;
+        for (int i = 0; i < list->count(); ++i)
+            if (list->item(i)->text().startsWith(QLatin1String("422")))
+                bad = list->item(i);
+        QVERIFY(bad);
+        emit list->itemActivated(bad);
+        QVERIFY(child<QPlainTextEdit>("requestBody")->toPlainText().contains(QLatin1String("\"lots\"")));
+        QVERIFY(statusText().startsWith(QLatin1String("422")));
+        QVERIFY(child<QTreeWidget>("responseProblems")->topLevelItemCount() >= 2);
+        child<QLineEdit>("historySearch")->clear();
+
+        // Persisted, with the key as a variable: the file never holds the key itself.
+        m_console->store()->waitForWrites();
+        QString error;
+        const ConsoleHistory onDisk = ConsoleStore(m_console->store()->directory()).loadHistory(&error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        QCOMPARE(onDisk.entries().size(), 6);
+        QCOMPARE(onDisk.entries().at(1).response.status, 409);
+        QCOMPARE(onDisk.entries().at(1).request.header(u"authorization"), QStringLiteral("Bearer {{apiKey}}"));
+        QFile file(m_console->store()->historyPath());
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        QVERIFY(!file.readAll().contains(child<QLineEdit>("envApiKey")->text().toUtf8()));
+    }
+
+    void postmanCollectionImportsSendsAndExports()
+    {
+        ConsoleSidebar *sidebar = m_console->sidebar();
+        QString error;
+        QVERIFY2(sidebar->importPostmanFile(QStringLiteral(MDK_TEST_DATA "/postman/meterdesk.postman_collection.json"), &error),
+                 qPrintable(error));
+        auto *tree = m_console->findChild<QTreeWidget *>(QStringLiteral("collections"));
+        QCOMPARE(tree->topLevelItemCount(), 1);
+        QTreeWidgetItem *raw = tree->topLevelItem(0)->child(0);
+        QVERIFY(raw->text(0).contains(QLatin1String("Ingest / Send raw metric")));
+        emit tree->itemActivated(raw, 0);
+        QCOMPARE(m_console->request().url, QStringLiteral("{{baseUrl}}/usage/test_1"));
+        QCOMPARE(m_console->request().header(u"Authorization"), QStringLiteral("Bearer {{apiKey}}"));
+
+        // The seed's sample with "5" as a string, sent to this endpoint: stored.
+        QVERIFY(sendAndWait());
+        QCOMPARE(lastResponse().status, 201);
+        QCOMPARE(storedRows(), 3);
+
+        // Save the current request into "My requests", export it, read it back.
+        tree->setCurrentItem(nullptr);
+        QTest::mouseClick(child<QPushButton>("saveRequest"), Qt::LeftButton);
+        QCOMPARE(sidebar->collections().size(), 2);
+        QCOMPARE(sidebar->collections().at(1).name, QStringLiteral("My requests"));
+        const QString path = m_dir.filePath(QStringLiteral("mine.postman_collection.json"));
+        QVERIFY2(sidebar->exportPostmanFile(1, path, &error), qPrintable(error));
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const auto back = Postman::readCollection(file.readAll(), &error);
+        QVERIFY2(back, qPrintable(error));
+        QCOMPARE(back->requests.size(), 1);
+        QCOMPARE(back->requests.first().request, m_console->requestWithAuth());
+
+        // A Postman environment fills the console's variables.
+        QVERIFY2(sidebar->importEnvironmentFile(QStringLiteral(MDK_TEST_DATA "/postman/local.postman_environment.json"), &error),
+                 qPrintable(error));
+        QCOMPARE(child<QLineEdit>("envApiKey")->text(), QStringLiteral("mdk_live_example"));
+
+        // Both collections are on disk for the next start.
+        m_console->store()->waitForWrites();
+        const auto stored = ConsoleStore(m_console->store()->directory()).loadCollections(&error);
+        QCOMPARE(stored.size(), 2);
+        QCOMPARE(stored.at(0).requests.size(), 5);
     }
 };
 

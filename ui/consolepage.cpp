@@ -1,6 +1,8 @@
 #include "consolepage.h"
 
 #include "codesnippet.h"
+#include "consolesidebar.h"
+#include "consolestore.h"
 #include "curlcommand.h"
 #include "curlimportdialog.h"
 #include "headerseditor.h"
@@ -86,10 +88,20 @@ ConsolePage::ConsolePage(WorkspaceService *service, RequestSender *sender, QWidg
     splitter->setStretchFactor(0, 1);
     splitter->setStretchFactor(1, 1);
 
+    auto *main = new QWidget(this);
+    auto *mainLayout = new QVBoxLayout(main);
+    mainLayout->setContentsMargins(0, 0, 0, 0);
+    mainLayout->addWidget(buildToolbar());
+    mainLayout->addWidget(buildEnvironment());
+    mainLayout->addWidget(splitter, 1);
+    m_sidebar = new ConsoleSidebar(this);
+    auto *sides = new QSplitter(Qt::Horizontal, this);
+    sides->addWidget(m_sidebar);
+    sides->addWidget(main);
+    sides->setStretchFactor(1, 1);
+    sides->setSizes({260, 900});
     auto *layout = new QVBoxLayout(this);
-    layout->addWidget(buildToolbar());
-    layout->addWidget(buildEnvironment());
-    layout->addWidget(splitter, 1);
+    layout->addWidget(sides);
 
     for (const QKeySequence &keys : {QKeySequence(Qt::CTRL | Qt::Key_Return), QKeySequence(Qt::CTRL | Qt::Key_Enter)}) {
         auto *shortcut = new QShortcut(keys, this);
@@ -105,6 +117,17 @@ ConsolePage::ConsolePage(WorkspaceService *service, RequestSender *sender, QWidg
     connect(m_send, &QPushButton::clicked, this, &ConsolePage::send);
     connect(m_url, &QLineEdit::returnPressed, this, &ConsolePage::send);
     connect(m_sender, &RequestSender::finished, this, &ConsolePage::onFinished);
+    connect(m_sidebar, &ConsoleSidebar::openRequest, this, &ConsolePage::setRequest);
+    connect(m_sidebar, &ConsoleSidebar::openHistoryEntry, this, [this](const HistoryEntry &entry) {
+        setRequest(entry.request);
+        m_response->showResponse(entry.response);
+    });
+    connect(m_sidebar, &ConsoleSidebar::saveCurrentRequested, this, [this] {
+        const HttpRequest r = requestWithAuth();
+        m_sidebar->saveRequest(QStringLiteral("%1 %2").arg(r.method, r.url), r);
+    });
+    connect(m_sidebar, &ConsoleSidebar::environmentImported, this, &ConsolePage::applyEnvironment);
+    connect(m_sidebar, &ConsoleSidebar::message, m_response, &ResponseView::showMessage);
     connect(m_response, &ResponseView::problemActivated, this, [this](const QString &pointer) {
         // Point into the request body: select the member the pointer names (its last key).
         const QString key = pointer.section(u'/', -1);
@@ -274,6 +297,28 @@ void ConsolePage::prettyPrintBody()
     m_body->setPlainText(QString::fromUtf8(JsonFormat::indented(utf8)));
 }
 
+ConsolePage::~ConsolePage() = default;
+
+void ConsolePage::setStore(std::unique_ptr<ConsoleStore> store)
+{
+    m_store = std::move(store);
+    m_sidebar->setStore(m_store.get());
+}
+
+void ConsolePage::applyEnvironment(const QList<QPair<QString, QString>> &values)
+{
+    for (const auto &[key, value] : values) {
+        if (key == QLatin1String("baseUrl"))
+            m_baseUrl->setText(value);
+        else if (key == QLatin1String("organisation"))
+            m_organisation->setText(value);
+        else if (key == QLatin1String("apiKey"))
+            m_apiKey->setText(value);
+        else
+            m_extraVariables.insert(key, value);
+    }
+}
+
 void ConsolePage::setBaseUrl(const QString &url)
 {
     m_baseUrl->setText(url);
@@ -286,7 +331,7 @@ void ConsolePage::setApiKey(const QString &key)
 
 QHash<QString, QString> ConsolePage::environment() const
 {
-    QHash<QString, QString> env;
+    QHash<QString, QString> env = m_extraVariables;
     if (!m_baseUrl->text().trimmed().isEmpty())
         env.insert(QStringLiteral("baseUrl"), m_baseUrl->text().trimmed());
     if (!m_organisation->text().trimmed().isEmpty())
@@ -344,7 +389,7 @@ HttpRequest ConsolePage::request() const
     return r;
 }
 
-HttpRequest ConsolePage::resolvedRequest(QStringList *unresolved) const
+HttpRequest ConsolePage::requestWithAuth() const
 {
     HttpRequest r = request();
     const int kind = m_authKind->currentIndex();
@@ -352,7 +397,12 @@ HttpRequest ConsolePage::resolvedRequest(QStringList *unresolved) const
         r.headers.append({QStringLiteral("authorization"), QStringLiteral("Bearer ") + m_authValue->text().trimmed()});
     if (kind == AuthApiKeyHeader && !r.hasHeader(u"x-api-key"))
         r.headers.append({QStringLiteral("x-api-key"), m_authValue->text().trimmed()});
-    return r.withVariables(environment(), unresolved);
+    return r;
+}
+
+HttpRequest ConsolePage::resolvedRequest(QStringList *unresolved) const
+{
+    return requestWithAuth().withVariables(environment(), unresolved);
 }
 
 QString ConsolePage::curlCommand() const
@@ -384,6 +434,8 @@ void ConsolePage::send()
         m_url->setFocus();
         return;
     }
+    m_inFlight = requestWithAuth();
+    m_sentAt = QDateTime::currentDateTimeUtc();
     m_send->setText(tr("Cancel"));
     m_response->showSending(r.method + u' ' + r.url);
     m_sender->send(r);
@@ -401,6 +453,8 @@ void ConsolePage::onFinished(const HttpResponse &response)
 {
     m_send->setText(tr("Send"));
     m_response->showResponse(response);
+    if (!response.cancelled)
+        m_sidebar->addHistory({m_sentAt, m_inFlight, response});
     emit responseShown(response);
 }
 

@@ -3,8 +3,11 @@
 #include "httprequest.h"
 #include "httpresponse.h"
 
+#include <QDateTime>
 #include <QHash>
 #include <QWidget>
+
+#include <memory>
 
 class QComboBox;
 class QLabel;
@@ -17,6 +20,8 @@ class QToolButton;
 
 namespace meterdesk {
 
+class ConsoleSidebar;
+class ConsoleStore;
 class HeadersEditor;
 class RequestSender;
 class ResponseView;
@@ -25,7 +30,8 @@ class WorkspaceService;
 // The REST console page: a request builder (method, URL, headers, auth helper,
 // JSON body with live validation), an environment of {{variables}} filled from the
 // running endpoint, "New event for…" a usage event, Import from cURL, Copy as
-// cURL and code snippets, and the response pane. Sending goes through the
+// cURL and code snippets, the response pane, and a sidebar with the history and
+// collections (persisted through the ConsoleStore app/ gives it). Sending goes through the
 // injected RequestSender (app/ provides the network client), so this page has no
 // networking and no SQL. GUI thread.
 class ConsolePage : public QWidget
@@ -33,6 +39,12 @@ class ConsolePage : public QWidget
     Q_OBJECT
 public:
     ConsolePage(WorkspaceService *service, RequestSender *sender, QWidget *parent = nullptr);
+    ~ConsolePage() override;
+
+    // Where history and collections live; loads them. Without one nothing persists.
+    void setStore(std::unique_ptr<ConsoleStore> store);
+    ConsoleSidebar *sidebar() const { return m_sidebar; }
+    ConsoleStore *store() const { return m_store.get(); }
 
     // The endpoint's URL, e.g. "http://127.0.0.1:8080" -> {{baseUrl}}.
     void setBaseUrl(const QString &url);
@@ -44,6 +56,8 @@ public:
     void setRequest(const HttpRequest &request);
     // The request as edited ({{variables}} unresolved, auth helper not applied).
     HttpRequest request() const;
+    // request() with the auth helper's header added ({{variables}} still unresolved).
+    HttpRequest requestWithAuth() const;
     // What Send sends: auth header added, variables resolved (unknown ones listed).
     HttpRequest resolvedRequest(QStringList *unresolved = nullptr) const;
 
@@ -63,6 +77,7 @@ private:
     void prettyPrintBody();
     void onFinished(const HttpResponse &response);
     void createKey();
+    void applyEnvironment(const QList<QPair<QString, QString>> &values);
 
     WorkspaceService *m_service;
     RequestSender *m_sender;
@@ -81,6 +96,11 @@ private:
     QTimer *m_validate = nullptr;
     QToolButton *m_newEvent = nullptr;
     ResponseView *m_response = nullptr;
+    ConsoleSidebar *m_sidebar = nullptr;
+    std::unique_ptr<ConsoleStore> m_store;
+    QHash<QString, QString> m_extraVariables; // from an imported Postman environment
+    HttpRequest m_inFlight;                   // as edited, for the history
+    QDateTime m_sentAt;
 };
 
 } // namespace meterdesk
