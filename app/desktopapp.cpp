@@ -129,6 +129,7 @@ void DesktopApp::build(const QString &listenOverride)
     statsDebounce->setSingleShot(true);
     statsDebounce->setInterval(1000);
     connect(statsDebounce, &QTimer::timeout, m_service.get(), &WorkspaceService::refreshStats);
+    connect(m_endpoint.get(), &IngestService::committed, m_eventPage, &EventPage::rowsCommitted);
     connect(m_endpoint.get(), &IngestService::committed, statsDebounce, [statsDebounce] {
         if (!statsDebounce->isActive())
             statsDebounce->start();
