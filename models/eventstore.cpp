@@ -298,7 +298,7 @@ QList<StoredEvent> EventStore::list(const Workspace &ws, const UsageEventDefinit
         binds.append(*f.toUs);
     }
     if (f.before) {
-        where.append(QStringLiteral("(\"timestamp\" < ? OR (\"timestamp\" = ? AND id < ?))"));
+        where.append(QStringLiteral("\"timestamp\" <= ? AND (\"timestamp\" < ? OR id < ?)"));
         binds << f.before->first << f.before->first << f.before->second;
     }
     QSqlQuery q(ws.database());

@@ -217,41 +217,76 @@ void RowsModel::fetchLive()
     QPointer<RowsModel> self(this);
     post([self, query, afterId, generation](RowStore &store) {
         QString error;
-        const QList<StoredRow> rows = store.arrivedAfter(query, afterId, 5000, &error);
-        QMetaObject::invokeMethod(qApp, [self, rows, generation] {
+        QList<StoredRow> rows = store.arrivedAfter(query, afterId, LiveBatch + 1, &error);
+        // More than one batch since the last look (a flood): take the newest arrivals
+        // only and move on; the rest shows with the next query or page.
+        const bool overflow = rows.size() > LiveBatch;
+        qint64 newestId = afterId;
+        if (overflow) {
+            newestId = store.maxId(query.definition);
+            rows = store.arrivedAfter(query, std::max(afterId, newestId - LiveBatch), LiveBatch, &error);
+        }
+        QMetaObject::invokeMethod(qApp, [self, rows, generation, overflow, newestId] {
             if (!self)
                 return;
             self->m_liveBusy = false;
-            if (generation == self->m_generation) {
-                int atTop = 0;
-                for (const StoredRow &r : rows) {
-                    self->m_maxSeenId = std::max(self->m_maxSeenId, r.id);
-                    // Where it sorts among the loaded rows; past the last loaded row it
-                    // arrives with a later page instead.
-                    const auto it = std::lower_bound(self->m_rows.begin(), self->m_rows.end(), r,
-                                                     [&](const StoredRow &a, const StoredRow &b) { return self->before(a, b); });
-                    const int pos = int(it - self->m_rows.begin());
-                    if (pos == self->m_rows.size() && self->m_more)
-                        continue;
-                    self->beginInsertRows({}, pos, pos);
-                    self->m_rows.insert(pos, r);
-                    self->endInsertRows();
-                    if (pos == 0)
-                        ++atTop;
-                }
-                if (!rows.isEmpty() && self->m_count) {
-                    *self->m_count += rows.size();
-                    emit self->countChanged(*self->m_count, true);
-                }
-                if (atTop > 0)
-                    emit self->rowsArrivedAtTop(atTop);
-            }
+            if (generation == self->m_generation)
+                self->mergeLive(rows, overflow ? newestId : 0);
             if (self->m_liveAgain) {
                 self->m_liveAgain = false;
                 self->refreshLive();
             }
         });
     });
+}
+
+void RowsModel::mergeLive(QList<StoredRow> rows, qint64 skipToId)
+{
+    m_maxSeenId = std::max(m_maxSeenId, skipToId);
+    for (const StoredRow &r : std::as_const(rows))
+        m_maxSeenId = std::max(m_maxSeenId, r.id);
+    if (rows.isEmpty())
+        return;
+    std::sort(rows.begin(), rows.end(), [this](const StoredRow &a, const StoredRow &b) { return before(a, b); });
+    // Rows that sort before everything loaded go in as one block at the top.
+    int top = 0;
+    while (top < rows.size() && (m_rows.isEmpty() || before(rows[top], m_rows.first())))
+        ++top;
+    if (top > 0) {
+        beginInsertRows({}, 0, top - 1);
+        m_rows = rows.mid(0, top) + m_rows;
+        endInsertRows();
+    }
+    for (int i = top; i < rows.size(); ++i) {
+        const auto it = std::lower_bound(m_rows.begin(), m_rows.end(), rows[i],
+                                         [this](const StoredRow &a, const StoredRow &b) { return before(a, b); });
+        const int pos = int(it - m_rows.begin());
+        if (pos == m_rows.size() && m_more)
+            continue; // past the loaded range: it arrives with a later page
+        beginInsertRows({}, pos, pos);
+        m_rows.insert(pos, rows[i]);
+        endInsertRows();
+    }
+    if (m_count) {
+        *m_count += rows.size();
+        emit countChanged(*m_count, true);
+    }
+    // Following the newest rows: keep memory flat by letting go of the tail (it
+    // comes back page by page when scrolled to).
+    if (m_followTop && m_rows.size() > 4 * PageSize) {
+        const int keep = 2 * PageSize;
+        beginRemoveRows({}, keep, int(m_rows.size()) - 1);
+        m_rows.resize(keep);
+        endRemoveRows();
+        m_more = true;
+    }
+    if (top > 0)
+        emit rowsArrivedAtTop(top);
+}
+
+void RowsModel::setFollowTop(bool follow)
+{
+    m_followTop = follow;
 }
 
 void RowsModel::editField(int row, int column, const QString &text, std::function<void(QString)> done)

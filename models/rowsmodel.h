@@ -21,6 +21,7 @@ class RowsModel : public QAbstractTableModel
 public:
     enum Role { RawValueRole = Qt::UserRole + 1, RowIdRole };
     static constexpr int PageSize = 500;
+    static constexpr int LiveBatch = 2000; // most rows merged per live update
 
     RowsModel(QString location, QObject *parent = nullptr);
     ~RowsModel() override;
@@ -35,6 +36,8 @@ public:
 
     // Looks for rows committed since the last look; coalesced to ~10 updates per second.
     void refreshLive();
+    // The view shows the top rows: live updates may drop the far tail to stay small.
+    void setFollowTop(bool follow);
     // Edits one data field (validated, audited). `done` gets the error, empty on success.
     void editField(int row, int column, const QString &text, std::function<void(QString)> done = {});
     void deleteRows(const QList<int> &rows, std::function<void(QList<StoredRow>, QString)> done);
@@ -63,6 +66,7 @@ private:
     void post(std::function<void(RowStore &)> job);
     void requestPage();
     void fetchLive();
+    void mergeLive(QList<StoredRow> rows, qint64 skipToId);
     bool before(const StoredRow &a, const StoredRow &b) const; // a sorts before b
     QString display(const StoredRow &row, int column) const;
 
@@ -80,6 +84,7 @@ private:
     qint64 m_maxSeenId = 0;
     std::optional<qint64> m_count;
     bool m_localTime = false;
+    bool m_followTop = true;
     QTimer *m_liveTimer = nullptr;
 };
 

@@ -107,8 +107,9 @@ RowsPage RowStore::page(const RowsQuery &q, const StoredRow *after, int limit)
     const QString cmp = q.descending ? QStringLiteral("<") : QStringLiteral(">");
     if (after) {
         // Keyset: strictly after the last row shown, in (sort value, id) order.
+        // Written so the sort column's index bounds the scan (an OR alone would not).
         where += (where.isEmpty() ? QStringLiteral(" WHERE ") : QStringLiteral(" AND "))
-            + QStringLiteral("(%1 %2 ? OR (%1 = ? AND id %2 ?))").arg(key, cmp);
+            + QStringLiteral("%1 %2= ? AND (%1 %2 ? OR id %2 ?)").arg(key, cmp);
         binds << after->values.value(sortColumn) << after->values.value(sortColumn) << after->id;
     }
     const QString dir = q.descending ? QStringLiteral("DESC") : QStringLiteral("ASC");

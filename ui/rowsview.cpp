@@ -214,6 +214,7 @@ RowsView::RowsView(const QString &location, QWidget *parent)
         m_newRows->hide();
     });
     connect(m_view->verticalScrollBar(), &QScrollBar::valueChanged, this, [this](int v) {
+        m_model->setFollowTop(v < 50);
         if (v == 0) {
             m_pendingNew = 0;
             m_newRows->hide();
