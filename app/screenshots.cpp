@@ -2,6 +2,7 @@
 // as `meterdesk`) on a scratch workspace and saves each page as a PNG.
 // Usage: meterdesk_screenshots OUTPUT_DIR   (any platform; scripts/screenshots uses offscreen)
 #include "apikeys.h"
+#include "consolepage.h"
 #include "desktopapp.h"
 #include "eventpage.h"
 #include "ingestservice.h"
@@ -107,6 +108,25 @@ int main(int argc, char **argv)
     if (auto *tabs = app->eventPage()->findChild<QTabWidget *>())
         tabs->setCurrentIndex(tabs->count() - 1);
     ok = save(&app->window(), out, QStringLiteral("usage-event-api.png")) && ok;
+
+    // The REST console: a ready event for test_1 sent (201), then a bad one (422 and its problems).
+    if (auto *console = app->window().findChild<ConsolePage *>()) {
+        app->window().resize(1280, 820);
+        app->window().setCurrentPage(1);
+        if (auto *clear = console->findChild<QPushButton *>(QStringLiteral("clearHistory")))
+            clear->click();
+        console->setApiKey(key->key);
+        console->newEventFor(QStringLiteral("test_1"));
+        QSignalSpy shown(console, &ConsolePage::responseShown);
+        console->send();
+        ok = shown.wait(5000) && save(&app->window(), out, QStringLiteral("rest-console.png")) && ok;
+        console->findChild<QPlainTextEdit *>(QStringLiteral("requestBody"))
+            ->setPlainText(QStringLiteral("{\n  \"data\": {\"cpu_usage_hours_per_day\": \"lots\"},\n  \"timestamp\": \"yesterday\",\n"
+                                          "  \"customer_id\": \"customer@example.com\"\n}"));
+        console->send();
+        ok = shown.wait(5000) && save(&app->window(), out, QStringLiteral("rest-console-problems.png")) && ok;
+        app->window().resize(1100, 680);
+    }
 
     app->window().setCurrentPage(2);
     ok = save(&app->window(), out, QStringLiteral("settings.png")) && ok;

@@ -19,6 +19,7 @@
 #include <QDateTime>
 #include <QFontDatabase>
 #include <QFormLayout>
+#include <QGridLayout>
 #include <QGroupBox>
 #include <QGuiApplication>
 #include <QHBoxLayout>
@@ -98,8 +99,9 @@ ConsolePage::ConsolePage(WorkspaceService *service, RequestSender *sender, QWidg
     auto *sides = new QSplitter(Qt::Horizontal, this);
     sides->addWidget(m_sidebar);
     sides->addWidget(main);
+    sides->setStretchFactor(0, 0); // extra width goes to the request and response
     sides->setStretchFactor(1, 1);
-    sides->setSizes({260, 900});
+    sides->setSizes({240, 1000});
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(sides);
 
@@ -205,14 +207,16 @@ QWidget *ConsolePage::buildEnvironment()
     m_apiKey->setPlaceholderText(tr("paste a key, or create one"));
     auto *create = new QPushButton(tr("Create a key for the console"), box);
     create->setObjectName(QStringLiteral("createConsoleKey"));
-    auto *layout = new QHBoxLayout(box);
-    layout->addWidget(new QLabel(tr("baseUrl"), box));
-    layout->addWidget(m_baseUrl, 2);
-    layout->addWidget(new QLabel(tr("organisation"), box));
-    layout->addWidget(m_organisation, 2);
-    layout->addWidget(new QLabel(tr("apiKey"), box));
-    layout->addWidget(m_apiKey, 2);
-    layout->addWidget(create);
+    auto *layout = new QGridLayout(box);
+    layout->addWidget(new QLabel(tr("baseUrl"), box), 0, 0);
+    layout->addWidget(m_baseUrl, 0, 1);
+    layout->addWidget(new QLabel(tr("organisation"), box), 0, 2);
+    layout->addWidget(m_organisation, 0, 3, 1, 2);
+    layout->addWidget(new QLabel(tr("apiKey"), box), 1, 0);
+    layout->addWidget(m_apiKey, 1, 1, 1, 3);
+    layout->addWidget(create, 1, 4);
+    layout->setColumnStretch(1, 2);
+    layout->setColumnStretch(3, 3);
     connect(create, &QPushButton::clicked, this, &ConsolePage::createKey);
     connect(m_baseUrl, &QLineEdit::textChanged, this, [this] { m_validate->start(); });
     return box;

@@ -23,6 +23,8 @@ constexpr int CollectionRole = Qt::UserRole + 2;
 
 QString pathOf(const QString &url)
 {
+    if (url.startsWith(QLatin1String("{{")) && url.contains(QLatin1String("}}"))) // {{baseUrl}}/usage/x -> /usage/x
+        return url.mid(url.indexOf(QLatin1String("}}")) + 2);
     const QUrl u(url);
     return u.isValid() && !u.path().isEmpty() ? u.path() : url;
 }
@@ -36,6 +38,7 @@ ConsoleSidebar::ConsoleSidebar(QWidget *parent) : QWidget(parent)
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(tabs);
+    setMinimumWidth(180);
 }
 
 QWidget *ConsoleSidebar::buildHistoryTab()

@@ -123,7 +123,7 @@ void ResponseView::showResponse(const HttpResponse &response)
     m_problems->clear();
     const QList<HttpResponse::Problem> problems = response.problems();
     for (const HttpResponse::Problem &p : problems)
-        new QTreeWidgetItem(m_problems, {p.pointer, p.detail});
+        (new QTreeWidgetItem(m_problems, {p.pointer, p.detail}))->setToolTip(1, p.detail);
     if (problems.isEmpty() && response.isProblem() && !response.problemDetail().isEmpty())
         new QTreeWidgetItem(m_problems, {QString(), response.problemDetail()});
     const bool anyProblem = m_problems->topLevelItemCount() > 0;
