@@ -6,6 +6,7 @@
 #include "consolepage.h"
 #include "consolestore.h"
 #include "eventpage.h"
+#include "httprequest.h"
 #include "ingestservice.h"
 #include "mainwindow.h"
 #include "settingspage.h"
@@ -41,6 +42,19 @@ QWidget *createConsole(WorkspaceService *service, IngestService *endpoint, Event
         if (auto *pages = qobject_cast<QStackedWidget *>(console->parentWidget()))
             window->setCurrentPage(pages->indexOf(console));
     });
+    QObject::connect(eventPage, &EventPage::resendInConsole, console,
+                     [console, window](const QString &slug, const QString &body) {
+                         HttpRequest r;
+                         r.method = QStringLiteral("POST");
+                         r.url = QStringLiteral("{{baseUrl}}/usage/") + slug;
+                         r.headers = {{QStringLiteral("organisation"), QStringLiteral("{{organisation}}")},
+                                      {QStringLiteral("authorization"), QStringLiteral("Bearer {{apiKey}}")},
+                                      {QStringLiteral("Content-Type"), QStringLiteral("application/json")}};
+                         r.body = body;
+                         console->setRequest(r);
+                         if (auto *pages = qobject_cast<QStackedWidget *>(console->parentWidget()))
+                             window->setCurrentPage(pages->indexOf(console));
+                     });
     return console;
 }
 

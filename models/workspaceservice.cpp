@@ -72,6 +72,21 @@ bool WorkspaceService::revokeKey(qint64 id, QString *error)
     return ok;
 }
 
+QList<DeadLetterRecord> WorkspaceService::deadLetters(const QString &slug) const
+{
+    return DeadLetters::list(*m_workspace, slug);
+}
+
+bool WorkspaceService::removeDeadLetters(const QList<qint64> &ids, QString *error)
+{
+    return DeadLetters::remove(*m_workspace, ids, error);
+}
+
+bool WorkspaceService::clearDeadLetters(const QString &slug, QString *error)
+{
+    return DeadLetters::clear(*m_workspace, slug, error);
+}
+
 void WorkspaceService::refreshStats()
 {
     if (m_statsRunning) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "apikeys.h"
+#include "deadletters.h"
 #include "problem.h"
 #include "usageevent.h"
 
@@ -47,6 +48,11 @@ public:
     std::optional<CreatedApiKey> createKey(const QString &name, QString *error);
     QList<ApiKeyInfo> keys() const;
     bool revokeKey(qint64 id, QString *error);
+
+    // Rejected requests of a usage event (a bounded table: read here directly).
+    QList<DeadLetterRecord> deadLetters(const QString &slug) const;
+    bool removeDeadLetters(const QList<qint64> &ids, QString *error);
+    bool clearDeadLetters(const QString &slug, QString *error);
 
     // Off the GUI thread: row count and newest event of every usage event -> statsReady.
     void refreshStats();

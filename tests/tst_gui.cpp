@@ -1,7 +1,9 @@
 // The desktop app as a user drives it: real widgets (DesktopApp, the same
 // composition as `meterdesk`), QTest keys and clicks, offscreen platform.
 #include "desktopapp.h"
+#include "deadlettersmodel.h"
 #include "eventpage.h"
+#include "rejectedview.h"
 #include "ingestservice.h"
 #include "mainwindow.h"
 #include "usageeventform.h"
@@ -15,6 +17,8 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -26,6 +30,7 @@
 #include <QTest>
 #include <QTimer>
 #include <QToolButton>
+#include <QTabWidget>
 
 using namespace meterdesk;
 
@@ -197,6 +202,47 @@ private slots:
         QCOMPARE(QGuiApplication::clipboard()->text(), m_app->endpoint().url() + QStringLiteral("/usage/a_raw_metric"));
         m_app->usageEventsPage()->findChild<QLineEdit *>(QStringLiteral("filter"))->clear();
         QCOMPARE(view->model()->rowCount(), 2);
+    }
+
+    void rejectedTabShowsDeadLettersAndResends()
+    {
+        const auto key = m_app->service().createKey(QStringLiteral("gui"), nullptr);
+        QVERIFY(key);
+        QNetworkAccessManager nam;
+        QNetworkRequest req(QUrl(m_app->endpoint().url() + QStringLiteral("/usage/a_raw_metric")));
+        req.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
+        req.setRawHeader("organisation", m_app->service().organisation().toUtf8());
+        req.setRawHeader("x-api-key", key->key.toUtf8());
+        const QByteArray bad = R"({"data":{"cpu_usage_hours_per_day":"lots"},"customer_id":"c","timestamp":"yesterday"})";
+        QNetworkReply *reply = nam.post(req, bad);
+        QSignalSpy done(reply, &QNetworkReply::finished);
+        QVERIFY(done.wait(5000));
+        QCOMPARE(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 422);
+        reply->deleteLater();
+
+        m_app->openEvent(QStringLiteral("a_raw_metric"));
+        RejectedView *rejected = m_app->eventPage()->rejectedView();
+        auto *tabs = m_app->eventPage()->findChild<QTabWidget *>();
+        tabs->setCurrentWidget(rejected); // showing the tab reloads it
+        QTRY_COMPARE_WITH_TIMEOUT(rejected->model()->rowCount(), 1, 5000);
+        QCOMPARE(rejected->model()->data(rejected->model()->index(0, DeadLettersModel::Status)).toInt(), 422);
+        QVERIFY(rejected->model()->data(rejected->model()->index(0, DeadLettersModel::Problem)).toString().contains(QLatin1String("/")));
+        QVERIFY(rejected->findChild<QPlainTextEdit *>(QStringLiteral("requestBody"))->toPlainText().contains(QLatin1String("lots")));
+        QVERIFY(!rejected->findChild<QPlainTextEdit *>(QStringLiteral("requestHeaders"))->toPlainText().contains(key->key));
+
+        // Fix and re-send: the body goes to the REST console, ready to edit.
+        QSignalSpy resend(m_app->eventPage(), &EventPage::resendInConsole);
+        QTest::mouseClick(rejected->findChild<QPushButton *>(QStringLiteral("resend")), Qt::LeftButton);
+        QCOMPARE(resend.size(), 1);
+        QVERIFY(resend.first().at(1).toString().contains(QLatin1String("lots")));
+        QCOMPARE(m_app->window().currentPage(), 1);
+        m_app->window().setCurrentPage(0);
+
+        // Delete.
+        rejected->view()->selectRow(0);
+        QTest::mouseClick(rejected->findChild<QPushButton *>(QStringLiteral("deleteLetter")), Qt::LeftButton);
+        QCOMPARE(rejected->model()->rowCount(), 0);
+        QVERIFY(m_app->service().deadLetters(QStringLiteral("a_raw_metric")).isEmpty());
     }
 
     void removingAFieldAsksFirst()

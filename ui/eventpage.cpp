@@ -1,5 +1,6 @@
 #include "eventpage.h"
 
+#include "rejectedview.h"
 #include "rowsview.h"
 #include "sampleevent.h"
 #include "workspaceservice.h"
@@ -17,19 +18,6 @@
 
 namespace meterdesk {
 
-namespace {
-QWidget *placeholder(const QString &text, QWidget *parent)
-{
-    auto *w = new QWidget(parent);
-    auto *label = new QLabel(text, w);
-    label->setWordWrap(true);
-    label->setTextFormat(Qt::RichText);
-    auto *layout = new QVBoxLayout(w);
-    layout->addWidget(label);
-    layout->addStretch();
-    return w;
-}
-} // namespace
 
 EventPage::EventPage(WorkspaceService *service, QWidget *parent) : QWidget(parent), m_service(service)
 {
@@ -43,11 +31,13 @@ EventPage::EventPage(WorkspaceService *service, QWidget *parent) : QWidget(paren
     m_tabs = new QTabWidget(this);
     m_rows = new RowsView(m_service->location(), m_tabs);
     m_tabs->addTab(m_rows, tr("Rows"));
-    m_tabs->addTab(placeholder(tr("<p>Rejected requests are already kept (table <code>dead_letters</code>: status, "
-                                  "problem, body, headers without credentials). Inspecting and re-sending them here "
-                                  "comes in a later version.</p>"),
-                               m_tabs),
-                   tr("Rejected"));
+    m_rejected = new RejectedView(m_service, m_tabs);
+    m_tabs->addTab(m_rejected, tr("Rejected"));
+    connect(m_rejected, &RejectedView::resendRequested, this, &EventPage::resendInConsole);
+    connect(m_tabs, &QTabWidget::currentChanged, this, [this](int index) {
+        if (m_tabs->widget(index) == m_rejected)
+            m_rejected->reload(); // what the endpoint refused since the tab was last shown
+    });
 
     auto *api = new QWidget(m_tabs);
     m_endpoint = new QLabel(api);
@@ -95,6 +85,7 @@ void EventPage::showEvent(const QString &slug)
     m_definition = m_service->definition(slug).value_or(UsageEventDefinition{});
     refresh();
     m_rows->showDefinition(m_definition);
+    m_rejected->showSlug(m_definition.slug);
     m_tabs->setCurrentIndex(0);
 }
 

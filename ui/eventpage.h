@@ -11,11 +11,12 @@ class QTabWidget;
 
 namespace meterdesk {
 
+class RejectedView;
 class RowsView;
 class WorkspaceService;
 
-// One usage event's page: tabs Rows (the live table viewer), Rejected (a
-// placeholder that says so) and API (endpoint, headers, a curl snippet). GUI thread.
+// One usage event's page: tabs Rows (the live table viewer), Rejected (dead
+// letters) and API (endpoint, headers, a curl snippet). GUI thread.
 class EventPage : public QWidget
 {
     Q_OBJECT
@@ -27,6 +28,7 @@ public:
     QString slug() const { return m_definition.slug; }
     QString curlSnippet() const;
     RowsView *rowsView() const { return m_rows; }
+    RejectedView *rejectedView() const { return m_rejected; }
 
 public slots:
     // The endpoint committed rows for `slug`: the Rows tab shows them live.
@@ -36,6 +38,8 @@ signals:
     void back();
     // "Open in console": a ready-to-send event for this usage event in the REST console.
     void openInConsole(const QString &slug);
+    // "Fix and re-send" from the Rejected tab: this body, for this usage event, in the console.
+    void resendInConsole(const QString &slug, const QString &body);
 
 private:
     void refresh();
@@ -49,6 +53,7 @@ private:
     QPlainTextEdit *m_curl = nullptr;
     QLabel *m_schema = nullptr;
     RowsView *m_rows = nullptr;
+    RejectedView *m_rejected = nullptr;
 };
 
 } // namespace meterdesk
