@@ -48,6 +48,12 @@ RowsModel::RowsModel(QString location, QObject *parent)
     m_worker->moveToThread(m_thread);
     connect(m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
     m_thread->start();
+    m_countThread = new QThread(this);
+    m_countThread->setObjectName(QStringLiteral("rows-count"));
+    m_countWorker = new RowsWorker(m_location);
+    m_countWorker->moveToThread(m_countThread);
+    connect(m_countThread, &QThread::finished, m_countWorker, &QObject::deleteLater);
+    m_countThread->start();
     m_liveTimer->setSingleShot(true);
     m_liveTimer->setInterval(100); // at most ~10 live updates per second
     connect(m_liveTimer, &QTimer::timeout, this, &RowsModel::fetchLive);
@@ -55,17 +61,21 @@ RowsModel::RowsModel(QString location, QObject *parent)
 
 RowsModel::~RowsModel()
 {
-    auto *worker = static_cast<RowsWorker *>(m_worker);
-    QMetaObject::invokeMethod(m_worker, [worker] { worker->close(); }, Qt::BlockingQueuedConnection);
+    for (QObject *w : {m_worker, m_countWorker}) {
+        auto *worker = static_cast<RowsWorker *>(w);
+        QMetaObject::invokeMethod(worker, [worker] { worker->close(); }, Qt::BlockingQueuedConnection);
+    }
     m_thread->quit();
+    m_countThread->quit();
     m_thread->wait();
+    m_countThread->wait();
 }
 
-void RowsModel::post(std::function<void(RowStore &)> job)
+void RowsModel::post(std::function<void(RowStore &)> job, QObject *on)
 {
-    auto *worker = static_cast<RowsWorker *>(m_worker);
+    auto *worker = static_cast<RowsWorker *>(on ? on : m_worker);
     QPointer<RowsModel> self(this);
-    QMetaObject::invokeMethod(m_worker, [worker, job, self] {
+    QMetaObject::invokeMethod(worker, [worker, job, self] {
         QString error;
         RowStore *store = worker->store(&error);
         if (!store) {
@@ -91,7 +101,8 @@ void RowsModel::setQuery(const RowsQuery &query)
     m_loading = false;
     endResetModel();
     requestPage();
-    // The exact count, and the id the live feed starts after.
+    // The exact count, and the id the live feed starts after: on a second worker
+    // with its own connection, so a count over millions of rows never delays a page.
     const quint64 generation = m_generation;
     QPointer<RowsModel> self(this);
     post([self, query, generation](RowStore &store) {
@@ -109,7 +120,7 @@ void RowsModel::setQuery(const RowsQuery &query)
                 emit self->queryFailed(error);
             }
         });
-    });
+    }, m_countWorker);
 }
 
 void RowsModel::requestPage()

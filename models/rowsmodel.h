@@ -63,7 +63,7 @@ signals:
     void rowsArrivedAtTop(int count);
 
 private:
-    void post(std::function<void(RowStore &)> job);
+    void post(std::function<void(RowStore &)> job, QObject *worker = nullptr);
     void requestPage();
     void fetchLive();
     void mergeLive(QList<StoredRow> rows, qint64 skipToId);
@@ -71,7 +71,9 @@ private:
     QString display(const StoredRow &row, int column) const;
 
     QThread *m_thread = nullptr;
-    QObject *m_worker = nullptr; // lives on m_thread; owns the RowStore
+    QObject *m_worker = nullptr; // lives on m_thread; owns the RowStore for pages and edits
+    QThread *m_countThread = nullptr;
+    QObject *m_countWorker = nullptr; // counts, on their own thread and connection
     QString m_location;
     RowsQuery m_query;
     QList<RowStore::Column> m_columns;
