@@ -16,6 +16,7 @@
 
 #include <QApplication>
 #include <QClipboard>
+#include <QComboBox>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QDir>
@@ -345,6 +346,8 @@ private slots:
     void postmanCollectionImportsSendsAndExports()
     {
         ConsoleSidebar *sidebar = m_console->sidebar();
+        const QString key = child<QLineEdit>("envApiKey")->text();
+        QVERIFY(!key.isEmpty());
         QString error;
         QVERIFY2(sidebar->importPostmanFile(QStringLiteral(MDK_TEST_DATA "/postman/meterdesk.postman_collection.json"), &error),
                  qPrintable(error));
@@ -378,13 +381,73 @@ private slots:
         // A Postman environment fills the console's variables.
         QVERIFY2(sidebar->importEnvironmentFile(QStringLiteral(MDK_TEST_DATA "/postman/local.postman_environment.json"), &error),
                  qPrintable(error));
+        auto *environments = child<QComboBox>("environment");
+        QCOMPARE(environments->count(), 2);
+        QCOMPARE(environments->currentText(), QStringLiteral("Meterdesk local"));
         QCOMPARE(child<QLineEdit>("envApiKey")->text(), QStringLiteral("mdk_live_example"));
+        QCOMPARE(m_console->environment().value(QStringLiteral("baseUrl")), QStringLiteral("http://127.0.0.1:8080"));
+        // Back to this endpoint: its own URL and the key created earlier.
+        environments->setCurrentIndex(0);
+        QCOMPARE(child<QLineEdit>("envBaseUrl")->text(), m_app->endpoint().url());
+        QCOMPARE(child<QLineEdit>("envApiKey")->text(), key);
 
         // Both collections are on disk for the next start.
         m_console->store()->waitForWrites();
         const auto stored = ConsoleStore(m_console->store()->directory()).loadCollections(&error);
         QCOMPARE(stored.size(), 2);
         QCOMPARE(stored.at(0).requests.size(), 5);
+    }
+
+    void bigBodiesOpenRawFirst()
+    {
+        ResponseView view;
+        view.resize(800, 600);
+        view.show();
+        HttpResponse big;
+        big.status = 200;
+        big.headers = {{"Content-Type", "application/json"}};
+        big.body = "[" + QByteArray("1,").repeated(ResponseView::RawFirstLimit / 2 + 10) + "1]";
+        QElapsedTimer clock;
+        clock.start();
+        view.showResponse(big);
+        QCoreApplication::processEvents();
+        QVERIFY2(clock.elapsed() < 5000, qPrintable(QString::number(clock.elapsed())));
+        auto *body = view.findChild<QPlainTextEdit *>(QStringLiteral("responseBody"));
+        auto *pretty = view.findChild<QPushButton *>(QStringLiteral("responsePretty"));
+        QVERIFY(!body->toPlainText().contains(u'\n')); // as received
+        QVERIFY(!pretty->isHidden());
+        QTest::mouseClick(pretty, Qt::LeftButton);
+        QVERIFY(body->toPlainText().startsWith(QLatin1String("[\n  1,\n  1,")));
+        QVERIFY(pretty->isHidden());
+
+        // Small ones are pretty-printed at once, numbers exactly as sent.
+        HttpResponse small;
+        small.status = 201;
+        small.body = "{\"amount\":12.50}";
+        view.showResponse(small);
+        QCOMPARE(body->toPlainText(), QStringLiteral("{\n  \"amount\": 12.50\n}"));
+    }
+
+    void historyIsBounded()
+    {
+        ConsoleHistory history;
+        for (int i = 0; i < ConsoleHistory::MaxEntries + 5; ++i) {
+            HistoryEntry e;
+            e.request.url = QStringLiteral("http://h/usage/e%1").arg(i);
+            e.response.body = QByteArray(i == ConsoleHistory::MaxEntries + 4 ? ConsoleHistory::MaxBodyBytes + 10 : 3, 'x');
+            history.add(e);
+        }
+        QCOMPARE(history.entries().size(), ConsoleHistory::MaxEntries);
+        QCOMPARE(history.entries().first().request.url, QStringLiteral("http://h/usage/e%1").arg(ConsoleHistory::MaxEntries + 4));
+        QCOMPARE(history.entries().first().response.body.size(), ConsoleHistory::MaxBodyBytes);
+        QCOMPARE(history.search(QStringLiteral("E10")).size(), 6); // e10 and e100..e104; e0..e4 were dropped
+        QCOMPARE(history.search(QStringLiteral("e4")).size(), 10); // e40..e49: e4 itself was dropped
+        QString error;
+        const auto back = ConsoleHistory::fromJson(history.toJson(), &error);
+        QVERIFY2(back, qPrintable(error));
+        QCOMPARE(back->entries().size(), history.entries().size());
+        QCOMPARE(back->entries().last().request.url, history.entries().last().request.url);
+        QVERIFY(!ConsoleHistory::fromJson("{\"entries\":[]}", &error));
     }
 };
 

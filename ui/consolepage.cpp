@@ -5,6 +5,7 @@
 #include "consolestore.h"
 #include "curlcommand.h"
 #include "curlimportdialog.h"
+#include "environmentbar.h"
 #include "headerseditor.h"
 #include "jsonformat.h"
 #include "jsonhighlighter.h"
@@ -19,8 +20,6 @@
 #include <QDateTime>
 #include <QFontDatabase>
 #include <QFormLayout>
-#include <QGridLayout>
-#include <QGroupBox>
 #include <QGuiApplication>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -93,7 +92,8 @@ ConsolePage::ConsolePage(WorkspaceService *service, RequestSender *sender, QWidg
     auto *mainLayout = new QVBoxLayout(main);
     mainLayout->setContentsMargins(0, 0, 0, 0);
     mainLayout->addWidget(buildToolbar());
-    mainLayout->addWidget(buildEnvironment());
+    m_environment = new EnvironmentBar(m_service->organisation(), this);
+    mainLayout->addWidget(m_environment);
     mainLayout->addWidget(splitter, 1);
     m_sidebar = new ConsoleSidebar(this);
     auto *sides = new QSplitter(Qt::Horizontal, this);
@@ -128,7 +128,9 @@ ConsolePage::ConsolePage(WorkspaceService *service, RequestSender *sender, QWidg
         const HttpRequest r = requestWithAuth();
         m_sidebar->saveRequest(QStringLiteral("%1 %2").arg(r.method, r.url), r);
     });
-    connect(m_sidebar, &ConsoleSidebar::environmentImported, this, &ConsolePage::applyEnvironment);
+    connect(m_sidebar, &ConsoleSidebar::environmentImported, m_environment, &EnvironmentBar::addEnvironment);
+    connect(m_environment, &EnvironmentBar::createKeyRequested, this, &ConsolePage::createKey);
+    connect(m_environment, &EnvironmentBar::changed, this, [this] { m_validate->start(); });
     connect(m_sidebar, &ConsoleSidebar::message, m_response, &ResponseView::showMessage);
     connect(m_response, &ResponseView::problemActivated, this, [this](const QString &pointer) {
         // Point into the request body: select the member the pointer names (its last key).
@@ -191,35 +193,6 @@ QWidget *ConsolePage::buildToolbar()
     connect(import, &QPushButton::clicked, this, &ConsolePage::openCurlImport);
     connect(copy, &QPushButton::clicked, this, [this] { QGuiApplication::clipboard()->setText(curlCommand()); });
     return bar;
-}
-
-QWidget *ConsolePage::buildEnvironment()
-{
-    auto *box = new QGroupBox(tr("Environment: {{baseUrl}}, {{organisation}}, {{apiKey}}"), this);
-    m_baseUrl = new QLineEdit(box);
-    m_baseUrl->setObjectName(QStringLiteral("envBaseUrl"));
-    m_baseUrl->setPlaceholderText(tr("the endpoint is not running"));
-    m_organisation = new QLineEdit(m_service->organisation(), box);
-    m_organisation->setObjectName(QStringLiteral("envOrganisation"));
-    m_apiKey = new QLineEdit(box);
-    m_apiKey->setObjectName(QStringLiteral("envApiKey"));
-    m_apiKey->setEchoMode(QLineEdit::PasswordEchoOnEdit);
-    m_apiKey->setPlaceholderText(tr("paste a key, or create one"));
-    auto *create = new QPushButton(tr("Create a key for the console"), box);
-    create->setObjectName(QStringLiteral("createConsoleKey"));
-    auto *layout = new QGridLayout(box);
-    layout->addWidget(new QLabel(tr("baseUrl"), box), 0, 0);
-    layout->addWidget(m_baseUrl, 0, 1);
-    layout->addWidget(new QLabel(tr("organisation"), box), 0, 2);
-    layout->addWidget(m_organisation, 0, 3, 1, 2);
-    layout->addWidget(new QLabel(tr("apiKey"), box), 1, 0);
-    layout->addWidget(m_apiKey, 1, 1, 1, 3);
-    layout->addWidget(create, 1, 4);
-    layout->setColumnStretch(1, 2);
-    layout->setColumnStretch(3, 3);
-    connect(create, &QPushButton::clicked, this, &ConsolePage::createKey);
-    connect(m_baseUrl, &QLineEdit::textChanged, this, [this] { m_validate->start(); });
-    return box;
 }
 
 QWidget *ConsolePage::buildAuthTab()
@@ -309,40 +282,19 @@ void ConsolePage::setStore(std::unique_ptr<ConsoleStore> store)
     m_sidebar->setStore(m_store.get());
 }
 
-void ConsolePage::applyEnvironment(const QList<QPair<QString, QString>> &values)
-{
-    for (const auto &[key, value] : values) {
-        if (key == QLatin1String("baseUrl"))
-            m_baseUrl->setText(value);
-        else if (key == QLatin1String("organisation"))
-            m_organisation->setText(value);
-        else if (key == QLatin1String("apiKey"))
-            m_apiKey->setText(value);
-        else
-            m_extraVariables.insert(key, value);
-    }
-}
-
 void ConsolePage::setBaseUrl(const QString &url)
 {
-    m_baseUrl->setText(url);
+    m_environment->setLocalBaseUrl(url);
 }
 
 void ConsolePage::setApiKey(const QString &key)
 {
-    m_apiKey->setText(key);
+    m_environment->setApiKey(key);
 }
 
 QHash<QString, QString> ConsolePage::environment() const
 {
-    QHash<QString, QString> env = m_extraVariables;
-    if (!m_baseUrl->text().trimmed().isEmpty())
-        env.insert(QStringLiteral("baseUrl"), m_baseUrl->text().trimmed());
-    if (!m_organisation->text().trimmed().isEmpty())
-        env.insert(QStringLiteral("organisation"), m_organisation->text().trimmed());
-    if (!m_apiKey->text().trimmed().isEmpty())
-        env.insert(QStringLiteral("apiKey"), m_apiKey->text().trimmed());
-    return env;
+    return m_environment->variables();
 }
 
 void ConsolePage::createKey()
@@ -353,7 +305,7 @@ void ConsolePage::createKey()
         m_response->showMessage(tr("Could not create a key: %1").arg(error));
         return;
     }
-    m_apiKey->setText(created->key);
+    m_environment->setApiKey(created->key);
 }
 
 void ConsolePage::newEventFor(const QString &slug)

@@ -22,6 +22,7 @@ namespace meterdesk {
 
 class ConsoleSidebar;
 class ConsoleStore;
+class EnvironmentBar;
 class HeadersEditor;
 class RequestSender;
 class ResponseView;
@@ -46,9 +47,10 @@ public:
     ConsoleSidebar *sidebar() const { return m_sidebar; }
     ConsoleStore *store() const { return m_store.get(); }
 
-    // The endpoint's URL, e.g. "http://127.0.0.1:8080" -> {{baseUrl}}.
+    // The endpoint's URL, e.g. "http://127.0.0.1:8080" -> {{baseUrl}} of "This endpoint".
     void setBaseUrl(const QString &url);
-    void setApiKey(const QString &key);
+    void setApiKey(const QString &key); // of the current environment
+    EnvironmentBar *environmentBar() const { return m_environment; }
     QHash<QString, QString> environment() const;
 
     // Fills the builder with a ready-to-send event for the usage event `slug`.
@@ -70,20 +72,16 @@ signals:
 
 private:
     QWidget *buildToolbar();
-    QWidget *buildEnvironment();
     QWidget *buildBodyTab();
     QWidget *buildAuthTab();
     void validateBody();
     void prettyPrintBody();
     void onFinished(const HttpResponse &response);
     void createKey();
-    void applyEnvironment(const QList<QPair<QString, QString>> &values);
 
     WorkspaceService *m_service;
     RequestSender *m_sender;
-    QLineEdit *m_baseUrl = nullptr;
-    QLineEdit *m_organisation = nullptr;
-    QLineEdit *m_apiKey = nullptr;
+    EnvironmentBar *m_environment = nullptr;
     QComboBox *m_method = nullptr;
     QLineEdit *m_url = nullptr;
     QPushButton *m_send = nullptr;
@@ -98,7 +96,6 @@ private:
     ResponseView *m_response = nullptr;
     ConsoleSidebar *m_sidebar = nullptr;
     std::unique_ptr<ConsoleStore> m_store;
-    QHash<QString, QString> m_extraVariables; // from an imported Postman environment
     HttpRequest m_inFlight;                   // as edited, for the history
     QDateTime m_sentAt;
 };

@@ -4,6 +4,7 @@
 
 #include <QFile>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLineEdit>
@@ -252,7 +253,7 @@ bool ConsoleSidebar::importEnvironmentFile(const QString &path, QString *error)
     const auto values = Postman::readEnvironment(file.readAll(), &name, error);
     if (!values)
         return false;
-    emit environmentImported(*values);
+    emit environmentImported(name.isEmpty() ? QFileInfo(path).completeBaseName() : name, *values);
     emit message(tr("Environment “%1” imported: %n variable(s)", nullptr, int(values->size())).arg(name));
     return true;
 }

@@ -39,7 +39,7 @@ signals:
     void openHistoryEntry(const meterdesk::HistoryEntry &entry);
     void openRequest(const meterdesk::HttpRequest &request);
     void saveCurrentRequested();
-    void environmentImported(const QList<QPair<QString, QString>> &values);
+    void environmentImported(const QString &name, const QList<QPair<QString, QString>> &values);
     void message(const QString &text);
 
 private:

@@ -48,7 +48,7 @@ ResponseView::ResponseView(QWidget *parent) : QWidget(parent)
     m_body->setObjectName(QStringLiteral("responseBody"));
     m_body->setReadOnly(true);
     m_body->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-    new JsonHighlighter(m_body->document());
+    m_highlighter = new JsonHighlighter(m_body->document());
     m_pretty = new QPushButton(tr("Pretty-print"), bodyTab);
     m_pretty->setObjectName(QStringLiteral("responsePretty"));
     m_pretty->hide();
@@ -138,6 +138,11 @@ void ResponseView::showBody(bool pretty)
 {
     const QByteArray &body = m_response.body;
     m_pretty->setVisible(!pretty);
+    // Big bodies: no colouring (regexes over every block) and no wrapping (laying
+    // out one wrapped megabyte-long line takes tens of seconds; unwrapped, well under one).
+    const bool big = body.size() > RawFirstLimit;
+    m_highlighter->setDocument(big ? nullptr : m_body->document());
+    m_body->setLineWrapMode(big ? QPlainTextEdit::NoWrap : QPlainTextEdit::WidgetWidth);
     if (pretty) {
         // Exact numbers and member order: the body as the server wrote it, only re-indented.
         if (!body.trimmed().isEmpty() && JsonValue::parse(body).ok) {

@@ -13,6 +13,8 @@ class QTreeWidget;
 
 namespace meterdesk {
 
+class JsonHighlighter;
+
 // The REST console's response pane: status (coloured by class), time, size, and
 // tabs Body (pretty-printed JSON, highlighted; bodies over 1 MiB open raw first),
 // Headers, and Problems (an RFC 9457 problem's `errors`: pointer and detail).
@@ -42,6 +44,7 @@ private:
     QLabel *m_meta = nullptr;
     QTabWidget *m_tabs = nullptr;
     QPlainTextEdit *m_body = nullptr;
+    JsonHighlighter *m_highlighter = nullptr;
     QPushButton *m_pretty = nullptr;
     QTableWidget *m_headers = nullptr;
     QTreeWidget *m_problems = nullptr;
