@@ -81,16 +81,18 @@ StoreResult EventStore::storeNative(Statements &s, const ValidatedEvent &e, cons
     bindUtf8(ins, i++, e.dataJson);
     sqlite3_bind_int64(ins, i++, receivedAtUs);
     bindUtf8(ins, i++, sourceUtf8);
+    // The native statement has no RETURNING (SQLite would stage its rows in a
+    // temporary table): a row changed means inserted, and its id is the last rowid.
     int rc = sqlite3_step(ins);
-    if (rc == SQLITE_ROW) {
-        result.rowId = sqlite3_column_int64(ins, 0);
-        result.outcome = StoreOutcome::Inserted;
-        sqlite3_reset(ins);
-        return result;
-    }
     sqlite3_reset(ins);
     if (rc != SQLITE_DONE) {
         result.error = QString::fromUtf8(sqlite3_errstr(rc));
+        return result;
+    }
+    sqlite3 *db = sqlite3_db_handle(ins);
+    if (sqlite3_changes(db) == 1) {
+        result.rowId = sqlite3_last_insert_rowid(db);
+        result.outcome = StoreOutcome::Inserted;
         return result;
     }
     sqlite3_stmt *find = s.nativeFind;
@@ -144,7 +146,8 @@ EventStore::Statements *EventStore::statementsFor(const UsageEventDefinition &d,
     s.insert.setForwardOnly(true);
     s.find.setForwardOnly(true);
     if (sqlite3 *db = sqliteHandle(m_workspace.database())) {
-        const QByteArray insertSql = s.insert.lastQuery().toUtf8();
+        QByteArray insertSql = s.insert.lastQuery().toUtf8();
+        insertSql.chop(qstrlen(" RETURNING id"));
         const QByteArray findSql = s.find.lastQuery().toUtf8();
         if (sqlite3_prepare_v3(db, insertSql.constData(), -1, SQLITE_PREPARE_PERSISTENT, &s.nativeInsert, nullptr) != SQLITE_OK
             || sqlite3_prepare_v3(db, findSql.constData(), -1, SQLITE_PREPARE_PERSISTENT, &s.nativeFind, nullptr) != SQLITE_OK) {
