@@ -1,5 +1,7 @@
 #include "rowsview.h"
 
+#include "exportdialog.h"
+#include "importdialog.h"
 #include "rowsmodel.h"
 #include "timestamp.h"
 
@@ -91,6 +93,7 @@ private:
 RowsView::RowsView(const QString &location, QWidget *parent)
     : QWidget(parent), m_model(new RowsModel(location, this)), m_undo(new QUndoStack(this))
 {
+    m_location = location;
     m_customer = new QLineEdit(this);
     m_customer->setObjectName(QStringLiteral("customerFilter"));
     m_customer->setPlaceholderText(tr("customer_id (exact)"));
@@ -111,6 +114,20 @@ RowsView::RowsView(const QString &location, QWidget *parent)
     bar->addWidget(m_to, 1);
     bar->addWidget(m_localTime);
     bar->addWidget(m_count);
+    for (const auto &[name, text, keys, slot] :
+         {std::tuple{"importButton", tr("Import…"), QKeySequence(Qt::CTRL | Qt::Key_I), &RowsView::openImport},
+          std::tuple{"exportButton", tr("Export…"), QKeySequence(Qt::CTRL | Qt::Key_E), &RowsView::openExport}}) {
+        auto *button = new QPushButton(text, this);
+        button->setObjectName(QLatin1String(name));
+        button->setToolTip(tr("%1 (%2)").arg(text, keys.toString(QKeySequence::NativeText)));
+        auto *action = new QAction(text, this);
+        action->setShortcut(keys);
+        action->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+        QWidget::addAction(action);
+        connect(button, &QPushButton::clicked, this, slot);
+        connect(action, &QAction::triggered, this, slot);
+        bar->addWidget(button);
+    }
 
     m_filterStrip = new QWidget(this);
     m_filterStrip->setFixedHeight(28);
@@ -375,6 +392,26 @@ void RowsView::deleteSelected()
         if (!removed.isEmpty())
             m_undo->push(new DeleteCommand(m_model, removed));
     });
+}
+
+void RowsView::openImport()
+{
+    if (m_definition.slug.isEmpty())
+        return;
+    auto *dialog = new ImportDialog(m_location, m_definition, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &ImportDialog::imported, this, &RowsView::applyFilters);
+    dialog->open();
+}
+
+void RowsView::openExport()
+{
+    if (m_definition.slug.isEmpty())
+        return;
+    const RowsQuery query = m_model->query();
+    auto *dialog = new ExportDialog(m_location, query, m_model->exactCount(), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->open();
 }
 
 void RowsView::showHistory()

@@ -36,6 +36,8 @@ public slots:
     void applyFilters();
     void copySelection(bool asJson);
     void deleteSelected();
+    void openImport(); // the ImportDialog; the rows reload when an import ends
+    void openExport(); // the ExportDialog for the current filter
 
 protected:
     void resizeEvent(QResizeEvent *event) override;
@@ -60,6 +62,7 @@ private:
     int m_pendingNew = 0;
     bool m_sized = false;
     UsageEventDefinition m_definition;
+    QString m_location; // for the import and export workers' own connections
 };
 
 } // namespace meterdesk
