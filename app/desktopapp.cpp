@@ -5,6 +5,7 @@
 #include "consoleclient.h"
 #include "consolepage.h"
 #include "consolestore.h"
+#include "loadrunner.h"
 #include "eventpage.h"
 #include "httprequest.h"
 #include "ingestservice.h"
@@ -35,6 +36,7 @@ QWidget *createConsole(WorkspaceService *service, IngestService *endpoint, Event
     auto *client = new ConsoleClient;
     auto *console = new ConsolePage(service, client);
     client->setParent(console);
+    console->setRunner(new LoadRunner(console));
     console->setStore(std::make_unique<ConsoleStore>(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)));
     QObject::connect(endpoint, &IngestService::started, console, &ConsolePage::setBaseUrl);
     QObject::connect(eventPage, &EventPage::openInConsole, console, [console, window](const QString &slug) {

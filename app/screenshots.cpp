@@ -3,6 +3,7 @@
 // Usage: meterdesk_screenshots OUTPUT_DIR   (any platform; scripts/screenshots uses offscreen)
 #include "apikeys.h"
 #include "consolepage.h"
+#include "runnerpanel.h"
 #include "desktopapp.h"
 #include "eventpage.h"
 #include "ingestservice.h"
@@ -125,6 +126,17 @@ int main(int argc, char **argv)
                                           "  \"customer_id\": \"customer@example.com\"\n}"));
         console->send();
         ok = shown.wait(5000) && save(&app->window(), out, QStringLiteral("rest-console-problems.png")) && ok;
+        // The runner: 20,000 events (10 % duplicates, 2 % invalid) against the local endpoint.
+        console->newEventFor(QStringLiteral("test_1"));
+        if (auto *runner = console->runnerPanel()) {
+            runner->setConfig({20000, 8, 0, 200, 10, 2, 1});
+            if (auto *tabs = runner->parentWidget() ? qobject_cast<QTabWidget *>(runner->parentWidget()->parentWidget()) : nullptr)
+                tabs->setCurrentWidget(runner);
+            runner->findChild<QPushButton *>(QStringLiteral("runStart"))->click();
+            for (int waited = 0; !runner->lastStats().finished && waited < 60000; waited += 100)
+                QTest::qWait(100);
+            ok = save(&app->window(), out, QStringLiteral("rest-console-runner.png")) && ok;
+        }
         app->window().resize(1100, 680);
     }
 

@@ -11,6 +11,8 @@
 #include "ingestservice.h"
 #include "mainwindow.h"
 #include "responseview.h"
+#include "runnerpanel.h"
+#include "runplan.h"
 #include "workspace.h"
 #include "workspaceservice.h"
 
@@ -25,6 +27,7 @@
 #include <QLineEdit>
 #include <QMenu>
 #include <QPlainTextEdit>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -396,6 +399,91 @@ private slots:
         const auto stored = ConsoleStore(m_console->store()->directory()).loadCollections(&error);
         QCOMPARE(stored.size(), 2);
         QCOMPARE(stored.at(0).requests.size(), 5);
+    }
+
+    void runnerSendsManyEventsAndSummarisesByStatus()
+    {
+        const qint64 before = storedRows();
+        m_app->window().setCurrentPage(1);
+        child<QComboBox>("environment")->setCurrentIndex(0);
+        m_console->newEventFor(QStringLiteral("test_1"));
+        RunnerPanel *runner = m_console->runnerPanel();
+        RunConfig config;
+        config.count = 3000;
+        config.concurrency = 8;
+        config.customers = 50;
+        config.duplicatePercent = 10;
+        config.invalidPercent = 5;
+        runner->setConfig(config);
+        QTest::mouseClick(runner->findChild<QPushButton *>(QStringLiteral("runStart")), Qt::LeftButton);
+        QCOMPARE(runner->findChild<QPushButton *>(QStringLiteral("runStart"))->text(), QStringLiteral("Stop"));
+        QTRY_VERIFY_WITH_TIMEOUT(runner->lastStats().finished, 60000);
+        const RunStats stats = runner->lastStats();
+        QVERIFY2(stats.error.isEmpty(), qPrintable(stats.error));
+        QCOMPARE(stats.completed, 3000);
+        QCOMPARE(stats.networkErrors, 0);
+        // What the plan says, the endpoint answered: invalid ones 422, the rest stored or duplicates.
+        const RunPlan plan(config, m_console->resolvedRequest().body.toUtf8(), 0);
+        qint64 invalid = 0;
+        for (qsizetype i = 0; i < config.count; ++i)
+            invalid += plan.kind(i) == RunPlan::Kind::Invalid;
+        QCOMPARE(stats.byStatus.value(422), invalid);
+        QCOMPARE(stats.byStatus.value(201) + stats.byStatus.value(200) + invalid, 3000);
+        QVERIFY(stats.byStatus.value(200) > 0);
+        QCOMPARE(storedRows(), before + stats.byStatus.value(201));
+        QCOMPARE(runner->findChild<QProgressBar *>(QStringLiteral("runProgress"))->value(), 3000);
+        QCOMPARE(runner->findChild<QTableWidget *>(QStringLiteral("runByStatus"))->rowCount(), int(stats.byStatus.size()));
+        QVERIFY(runner->findChild<QLabel *>(QStringLiteral("runSummary"))->text().contains(QLatin1String("done")));
+        QCOMPARE(runner->findChild<QPushButton *>(QStringLiteral("runStart"))->text(), QStringLiteral("Start"));
+        qInfo("runner: %lld events in %.2f s = %.0f events/s", stats.completed, stats.elapsedS, stats.eventsPerSecond());
+    }
+
+    void runnerStopsAtOnceAndTheGuiKeepsRunning()
+    {
+        RunnerPanel *runner = m_console->runnerPanel();
+        RunConfig config;
+        config.count = 1000000;
+        config.ratePerSecond = 200; // slow on purpose
+        runner->setConfig(config);
+        QTest::mouseClick(runner->findChild<QPushButton *>(QStringLiteral("runStart")), Qt::LeftButton);
+        QElapsedTimer clock;
+        clock.start();
+        QTest::qWait(600);
+        QVERIFY(!runner->lastStats().finished);
+        QTest::mouseClick(runner->findChild<QPushButton *>(QStringLiteral("runStart")), Qt::LeftButton); // Stop
+        QTRY_VERIFY_WITH_TIMEOUT(runner->lastStats().finished, 5000);
+        QVERIFY(runner->lastStats().stopped);
+        QVERIFY(runner->lastStats().completed < 1000); // the rate held
+        QVERIFY(runner->findChild<QLabel *>(QStringLiteral("runSummary"))->text().contains(QLatin1String("stopped")));
+    }
+
+    void runPlanIsDeterministicWithItsShares()
+    {
+        RunConfig config;
+        config.count = 10000;
+        config.customers = 7;
+        config.duplicatePercent = 20;
+        config.invalidPercent = 10;
+        const QByteArray body = "{\"data\":{\"amount\":12.50,\"n\":{\"x\":1}},\"timestamp\":\"x\",\"customer_id\":\"c\"}";
+        const RunPlan a(config, body, 1'684'661'438'731'000), b(config, body, 1'684'661'438'731'000);
+        QVERIFY(a.isValid());
+        int invalid = 0, duplicates = 0;
+        QSet<QByteArray> customers;
+        for (qsizetype i = 0; i < config.count; ++i) {
+            QCOMPARE(a.body(i), b.body(i));
+            invalid += a.kind(i) == RunPlan::Kind::Invalid;
+            duplicates += a.kind(i) == RunPlan::Kind::Duplicate;
+            const QByteArray text = a.body(i);
+            QVERIFY(text.startsWith("{\"data\":{\"amount\":12.50,\"n\":{\"x\":1}},\"timestamp\":\"")); // data as written
+            if (a.kind(i) != RunPlan::Kind::Invalid)
+                customers.insert(text.mid(text.indexOf("customer-")));
+        }
+        QVERIFY2(invalid > 900 && invalid < 1100, qPrintable(QString::number(invalid)));
+        QVERIFY2(duplicates > 1800 && duplicates < 2200, qPrintable(QString::number(duplicates)));
+        QCOMPARE(customers.size(), 7);
+        QVERIFY(a.body(0).contains("\"timestamp\":\"2023-05-21T09:30:38.731"));
+        QVERIFY(!RunPlan(config, "[1]", 0).isValid());
+        QVERIFY(RunPlan(config, "{\"x\":1}", 0).error().contains(QLatin1String("data")));
     }
 
     void bigBodiesOpenRawFirst()

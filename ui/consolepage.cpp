@@ -12,6 +12,7 @@
 #include "jsonvalue.h"
 #include "requestsender.h"
 #include "responseview.h"
+#include "runnerpanel.h"
 #include "sampleevent.h"
 #include "workspaceservice.h"
 
@@ -74,6 +75,8 @@ ConsolePage::ConsolePage(WorkspaceService *service, RequestSender *sender, QWidg
     m_requestTabs->addTab(m_headers, tr("Headers"));
     m_requestTabs->addTab(buildAuthTab(), tr("Auth"));
     m_requestTabs->addTab(buildBodyTab(), tr("Body"));
+    m_runner = new RunnerPanel(m_requestTabs);
+    m_requestTabs->addTab(m_runner, tr("Runner"));
 
     auto *requestPane = new QWidget(this);
     auto *requestLayout = new QVBoxLayout(requestPane);
@@ -374,6 +377,29 @@ void ConsolePage::send()
     }
     QStringList unresolved;
     const HttpRequest r = resolvedRequest(&unresolved);
+    if (!checkResolved(unresolved, r))
+        return;
+    m_inFlight = requestWithAuth();
+    m_sentAt = QDateTime::currentDateTimeUtc();
+    m_send->setText(tr("Cancel"));
+    m_response->showSending(r.method + u' ' + r.url);
+    m_sender->send(r);
+}
+
+void ConsolePage::setRunner(EventRunner *runner)
+{
+    m_runner->setRunner(runner);
+    connect(m_runner, &RunnerPanel::startRequested, this, [this] {
+        QStringList unresolved;
+        const HttpRequest r = resolvedRequest(&unresolved);
+        if (checkResolved(unresolved, r))
+            m_runner->start(r);
+    });
+}
+
+// False, with the reason in the response pane, when the request cannot go out.
+bool ConsolePage::checkResolved(const QStringList &unresolved, const HttpRequest &r)
+{
     if (!unresolved.isEmpty()) {
         QStringList names;
         for (const QString &name : std::as_const(unresolved))
@@ -383,18 +409,14 @@ void ConsolePage::send()
                                          unresolved.contains(QLatin1String("apiKey"))
                                              ? tr(" (paste a key or click “Create a key for the console”)")
                                              : QString()));
-        return;
+        return false;
     }
     if (r.url.isEmpty()) {
         m_response->showMessage(tr("Enter a URL, or pick “New event for…”"));
         m_url->setFocus();
-        return;
+        return false;
     }
-    m_inFlight = requestWithAuth();
-    m_sentAt = QDateTime::currentDateTimeUtc();
-    m_send->setText(tr("Cancel"));
-    m_response->showSending(r.method + u' ' + r.url);
-    m_sender->send(r);
+    return true;
 }
 
 void ConsolePage::openCurlImport()

@@ -23,6 +23,8 @@ namespace meterdesk {
 class ConsoleSidebar;
 class ConsoleStore;
 class EnvironmentBar;
+class EventRunner;
+class RunnerPanel;
 class HeadersEditor;
 class RequestSender;
 class ResponseView;
@@ -46,6 +48,9 @@ public:
     void setStore(std::unique_ptr<ConsoleStore> store);
     ConsoleSidebar *sidebar() const { return m_sidebar; }
     ConsoleStore *store() const { return m_store.get(); }
+    // Enables the Runner tab (many events from this request) with this runner (not owned).
+    void setRunner(EventRunner *runner);
+    RunnerPanel *runnerPanel() const { return m_runner; }
 
     // The endpoint's URL, e.g. "http://127.0.0.1:8080" -> {{baseUrl}} of "This endpoint".
     void setBaseUrl(const QString &url);
@@ -78,6 +83,7 @@ private:
     void prettyPrintBody();
     void onFinished(const HttpResponse &response);
     void createKey();
+    bool checkResolved(const QStringList &unresolved, const HttpRequest &resolved);
 
     WorkspaceService *m_service;
     RequestSender *m_sender;
@@ -95,6 +101,7 @@ private:
     QToolButton *m_newEvent = nullptr;
     ResponseView *m_response = nullptr;
     ConsoleSidebar *m_sidebar = nullptr;
+    RunnerPanel *m_runner = nullptr;
     std::unique_ptr<ConsoleStore> m_store;
     HttpRequest m_inFlight;                   // as edited, for the history
     QDateTime m_sentAt;
