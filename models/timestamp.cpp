@@ -1,5 +1,7 @@
 #include "timestamp.h"
 
+#include <cstdio>
+
 namespace meterdesk::Timestamp {
 
 namespace {
@@ -259,19 +261,16 @@ QString toIso(qint64 micros)
     qint64 y;
     unsigned m, d;
     civilFromDays(days, y, m, d);
-    QString out = QStringLiteral("%1-%2-%3T%4:%5:%6")
-                      .arg(y, 4, 10, QLatin1Char('0'))
-                      .arg(m, 2, 10, QLatin1Char('0'))
-                      .arg(d, 2, 10, QLatin1Char('0'))
-                      .arg(sod / 3600, 2, 10, QLatin1Char('0'))
-                      .arg(sod / 60 % 60, 2, 10, QLatin1Char('0'))
-                      .arg(sod % 60, 2, 10, QLatin1Char('0'));
+    // snprintf into a small buffer: this runs for every answer the endpoint gives.
+    char buf[40];
+    int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld", static_cast<long long>(y), m, d,
+                          static_cast<long long>(sod / 3600), static_cast<long long>(sod / 60 % 60),
+                          static_cast<long long>(sod % 60));
     if (frac % 1000 == 0)
-        out += QStringLiteral(".%1").arg(frac / 1000, 3, 10, QLatin1Char('0'));
+        n += std::snprintf(buf + n, sizeof buf - size_t(n), ".%03lldZ", static_cast<long long>(frac / 1000));
     else
-        out += QStringLiteral(".%1").arg(frac, 6, 10, QLatin1Char('0'));
-    out += u'Z';
-    return out;
+        n += std::snprintf(buf + n, sizeof buf - size_t(n), ".%06lldZ", static_cast<long long>(frac));
+    return QString::fromLatin1(buf, n);
 }
 
 } // namespace meterdesk::Timestamp

@@ -24,20 +24,22 @@ namespace {
 constexpr int MaxBatchEvents = 10000;
 constexpr qsizetype DeadLetterBodyCap = 64 * 1024;
 
-QByteArray header(const QHttpServerRequest &request, QByteArrayView name)
+using HeaderList = QList<QPair<QByteArray, QByteArray>>;
+
+QByteArray header(const HeaderList &headers, QByteArrayView name)
 {
     // Header names are case-insensitive (RFC 9110); compare them so.
-    for (const auto &[key, value] : request.headers())
+    for (const auto &[key, value] : headers)
         if (key.compare(name, Qt::CaseInsensitive) == 0)
             return value;
     return {};
 }
 
-QByteArray redactedHeaders(const QHttpServerRequest &request)
+QByteArray redactedHeaders(const HeaderList &headers)
 {
     QByteArray out = "{";
     bool first = true;
-    for (const auto &[key, value] : request.headers()) {
+    for (const auto &[key, value] : headers) {
         const QByteArray lower = key.toLower();
         if (lower == "authorization" || lower == "x-api-key" || lower == "cookie")
             continue;
@@ -190,11 +192,11 @@ const UsageEventDefinition *IngestServer::definitionFor(const QString &slug)
     return it == m_definitions.cend() ? nullptr : &it.value();
 }
 
-std::optional<HttpError> IngestServer::authenticate(const QHttpServerRequest &request, QString *detail)
+std::optional<HttpError> IngestServer::authenticate(QString *detail)
 {
-    QByteArray key = header(request, "x-api-key").trimmed();
+    QByteArray key = header(m_headers, "x-api-key").trimmed();
     if (key.isEmpty()) {
-        const QByteArray auth = header(request, "authorization").trimmed();
+        const QByteArray auth = header(m_headers, "authorization").trimmed();
         if (auth.size() > 7 && auth.left(7).compare("bearer ", Qt::CaseInsensitive) == 0)
             key = auth.mid(7).trimmed();
     }
@@ -213,9 +215,9 @@ std::optional<HttpError> IngestServer::authenticate(const QHttpServerRequest &re
         return HttpError::Unauthorized;
     }
     m_keyUse.insert(*id, Workspace::nowUs());
-    QByteArray org = header(request, "organisation").trimmed();
+    QByteArray org = header(m_headers, "organisation").trimmed();
     if (org.isEmpty())
-        org = header(request, "organization").trimmed();
+        org = header(m_headers, "organization").trimmed();
     if (org.isEmpty()) {
         *detail = QStringLiteral("The \"organisation\" header is missing; this workspace's is %1.").arg(m_organisation);
         return HttpError::Forbidden;
@@ -265,7 +267,7 @@ void IngestServer::deadLetter(const QHttpServerRequest &request, const QString &
     letter.status = status;
     letter.problem = problem;
     letter.body = request.body().left(DeadLetterBodyCap);
-    letter.headers = redactedHeaders(request);
+    letter.headers = redactedHeaders(m_headers);
     m_writer->submitDeadLetter(std::move(letter));
 }
 
@@ -293,6 +295,7 @@ bool IngestServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *
     m_counters.requests++;
     if (m_tcp)
         m_tcp->requestDispatched(socket);
+    m_headers = request.headers(); // built once: QHttpServerRequest::headers() makes a new list per call
     const QString path = request.url().path();
     const auto method = request.method();
     const QStringList parts = path.split(u'/'); // "", "usage", slug[, "batch"]
@@ -337,7 +340,7 @@ void IngestServer::ingest(const QHttpServerRequest &request, QTcpSocket *socket,
     if (m_shuttingDown)
         return reject(request, socket, slug, HttpError::Unavailable, QStringLiteral("The endpoint is shutting down."));
     QString detail;
-    if (const auto authError = authenticate(request, &detail))
+    if (const auto authError = authenticate(&detail))
         return reject(request, socket, slug, *authError, detail);
     const UsageEventDefinition *found = definitionFor(slug);
     if (!found)
@@ -345,7 +348,7 @@ void IngestServer::ingest(const QHttpServerRequest &request, QTcpSocket *socket,
                       QStringLiteral("No usage event has the slug “%1”. Define it first (Metering › Usage Events).")
                           .arg(slug.left(100)));
     const UsageEventDefinition definition = *found;
-    const QByteArray contentType = header(request, "content-type").toLower();
+    const QByteArray contentType = header(m_headers, "content-type").toLower();
     if (contentType.startsWith("multipart/"))
         return reject(request, socket, slug, HttpError::UnsupportedMedia,
                       QStringLiteral("Send JSON with Content-Type: application/json."));
@@ -426,7 +429,7 @@ void IngestServer::ingest(const QHttpServerRequest &request, QTcpSocket *socket,
     QPointer<QTcpSocket> guard(socket);
     const QString path = request.url().path();
     const QByteArray requestBody = batch ? QByteArray() : body; // for the dead letter of a 409
-    const QByteArray headers = redactedHeaders(request);
+    const HeaderList headers = m_headers; // formatted only if a 409 is dead-lettered
     const ValidatedEvent first = job.events.first();
     job.done = [this, responder, guard, batch, partial, indexes, rejectedJson, rejectedCount, path, slug, requestBody,
                 headers, first](const QList<StoreResult> &results, const QString &error, bool rolledBack) {
@@ -460,7 +463,8 @@ void IngestServer::ingest(const QHttpServerRequest &request, QTcpSocket *socket,
                                        "duplicate policy is reject.")
                             .arg(r.rowId).arg(first.customerId, Timestamp::toIso(first.timestampUs)),
                         path, {}, "\"existing_id\":" + QByteArray::number(r.rowId));
-                    DeadLetter letter{Workspace::nowUs(), slug, 409, problem, requestBody.left(DeadLetterBodyCap), headers};
+                    DeadLetter letter{Workspace::nowUs(), slug, 409, problem, requestBody.left(DeadLetterBodyCap),
+                                      redactedHeaders(headers)};
                     m_writer->submitDeadLetter(std::move(letter));
                     return sendLater(responder, guard, 409, problem, "application/problem+json");
                 }
@@ -524,7 +528,7 @@ void IngestServer::ingest(const QHttpServerRequest &request, QTcpSocket *socket,
 void IngestServer::list(const QHttpServerRequest &request, QTcpSocket *socket, const QString &slug)
 {
     QString detail;
-    if (const auto authError = authenticate(request, &detail))
+    if (const auto authError = authenticate(&detail))
         return reject(request, socket, slug, *authError, detail);
     const UsageEventDefinition *definition = definitionFor(slug);
     if (!definition)

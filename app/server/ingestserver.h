@@ -72,7 +72,7 @@ private:
     void reject(const QHttpServerRequest &request, QTcpSocket *socket, const QString &slug, HttpError error,
                 const QString &detail, const QList<Problem> &errors = {}, const QByteArray &extra = {});
     void deadLetter(const QHttpServerRequest &request, const QString &slug, int status, const QByteArray &problem);
-    std::optional<HttpError> authenticate(const QHttpServerRequest &request, QString *detail);
+    std::optional<HttpError> authenticate(QString *detail); // from m_headers
     const UsageEventDefinition *definitionFor(const QString &slug);
 
     void send(QHttpServerResponder &responder, int status, const QByteArray &body,
@@ -89,7 +89,8 @@ private:
     QString m_organisation;
     QHash<QString, UsageEventDefinition> m_definitions; // by lower-case slug
     QList<QPair<qint64, QByteArray>> m_keyDigests;
-    QHash<qint64, qint64> m_keyUse; // key id -> last use, handed to the writer every reload
+    QHash<qint64, qint64> m_keyUse;
+    QList<QPair<QByteArray, QByteArray>> m_headers; // of the request being handled // key id -> last use, handed to the writer every reload
     QElapsedTimer m_sinceReload;
     QTimer *m_reloadTimer = nullptr;
     bool m_shuttingDown = false;
