@@ -7,6 +7,7 @@
 #include "curlcommand.h"
 #include "curlimportdialog.h"
 #include "desktopapp.h"
+#include "environmentbar.h"
 #include "eventpage.h"
 #include "ingestservice.h"
 #include "mainwindow.h"
@@ -394,11 +395,29 @@ private slots:
         QCOMPARE(child<QLineEdit>("envBaseUrl")->text(), m_app->endpoint().url());
         QCOMPARE(child<QLineEdit>("envApiKey")->text(), key);
 
-        // Both collections are on disk for the next start.
+        // The environment exports as a Postman file that reads back.
+        const QString envPath = m_dir.filePath(QStringLiteral("env.postman_environment.json"));
+        QVERIFY2(m_console->environmentBar()->exportTo(envPath, &error), qPrintable(error));
+        QFile envFile(envPath);
+        QVERIFY(envFile.open(QIODevice::ReadOnly));
+        QString envName;
+        const auto envValues = Postman::readEnvironment(envFile.readAll(), &envName, &error);
+        QVERIFY2(envValues, qPrintable(error));
+        QCOMPARE(envName, QStringLiteral("This endpoint"));
+        QVERIFY(envValues->contains(qMakePair(QStringLiteral("apiKey"), key)));
+
+        // A new collection, renamed in the tree.
+        QTest::mouseClick(child<QPushButton>("newCollection"), Qt::LeftButton);
+        QCOMPARE(sidebar->collections().size(), 3);
+        tree->topLevelItem(2)->setText(0, QStringLiteral("Smoke tests"));
+        QCOMPARE(sidebar->collections().at(2).name, QStringLiteral("Smoke tests"));
+
+        // All collections are on disk for the next start.
         m_console->store()->waitForWrites();
         const auto stored = ConsoleStore(m_console->store()->directory()).loadCollections(&error);
-        QCOMPARE(stored.size(), 2);
+        QCOMPARE(stored.size(), 3);
         QCOMPARE(stored.at(0).requests.size(), 5);
+        QCOMPARE(stored.at(2).name, QStringLiteral("Smoke tests"));
     }
 
     void runnerSendsManyEventsAndSummarisesByStatus()

@@ -78,6 +78,10 @@ QWidget *ConsoleSidebar::buildCollectionsTab()
     m_tree = new QTreeWidget(tab);
     m_tree->setObjectName(QStringLiteral("collections"));
     m_tree->setHeaderHidden(true);
+    m_tree->setEditTriggers(QAbstractItemView::EditKeyPressed | QAbstractItemView::SelectedClicked);
+    m_tree->setToolTip(tr("F2 renames; activating a request opens it"));
+    auto *newCollection = new QPushButton(tr("New"), tab);
+    newCollection->setObjectName(QStringLiteral("newCollection"));
     auto *save = new QPushButton(tr("Save request"), tab);
     save->setObjectName(QStringLiteral("saveRequest"));
     auto *import = new QPushButton(tr("Import…"), tab);
@@ -88,6 +92,7 @@ QWidget *ConsoleSidebar::buildCollectionsTab()
     exportButton->setToolTip(tr("The selected collection as a Postman v2.1 file"));
     auto *remove = new QPushButton(tr("Remove"), tab);
     auto *buttons = new QHBoxLayout;
+    buttons->addWidget(newCollection);
     buttons->addWidget(save);
     buttons->addWidget(import);
     buttons->addWidget(exportButton);
@@ -97,6 +102,24 @@ QWidget *ConsoleSidebar::buildCollectionsTab()
     layout->addLayout(buttons);
 
     connect(save, &QPushButton::clicked, this, &ConsoleSidebar::saveCurrentRequested);
+    connect(newCollection, &QPushButton::clicked, this, [this] {
+        addCollection(tr("Collection %1").arg(m_collections.size() + 1));
+        m_tree->editItem(m_tree->currentItem());
+    });
+    // Renames: the tree is the editor; the collection list follows.
+    connect(m_tree, &QTreeWidget::itemChanged, this, [this](QTreeWidgetItem *item) {
+        const int c = item->data(0, CollectionRole).toInt();
+        const qsizetype r = item->data(0, IndexRole).toLongLong();
+        const QString name = item->text(0).trimmed();
+        if (c < 0 || c >= m_collections.size() || name.isEmpty())
+            return;
+        if (r < 0)
+            m_collections[c].name = name;
+        else if (r < m_collections[c].requests.size())
+            m_collections[c].requests[r].name = name.section(QStringLiteral("  "), 1).isEmpty() ? name : name.section(QStringLiteral("  "), 1);
+        if (m_store)
+            m_store->saveCollections(m_collections);
+    });
     connect(m_tree, &QTreeWidget::itemActivated, this, [this](QTreeWidgetItem *item) {
         const int c = item->data(0, CollectionRole).toInt();
         const qsizetype r = item->data(0, IndexRole).toLongLong();
@@ -190,15 +213,18 @@ int ConsoleSidebar::selectedCollection() const
 
 void ConsoleSidebar::refreshCollections()
 {
+    const QSignalBlocker block(m_tree); // filling is not renaming
     m_tree->clear();
     for (int c = 0; c < m_collections.size(); ++c) {
         auto *top = new QTreeWidgetItem(m_tree, {m_collections[c].name});
+        top->setFlags(top->flags() | Qt::ItemIsEditable);
         top->setData(0, CollectionRole, c);
         top->setData(0, IndexRole, -1);
         for (qsizetype r = 0; r < m_collections[c].requests.size(); ++r) {
             const SavedRequest &s = m_collections[c].requests[r];
             auto *item = new QTreeWidgetItem(top, {QStringLiteral("%1  %2").arg(s.request.method, s.name)});
             item->setToolTip(0, s.request.url);
+            item->setFlags(item->flags() | Qt::ItemIsEditable);
             item->setData(0, CollectionRole, c);
             item->setData(0, IndexRole, r);
         }
@@ -224,6 +250,13 @@ void ConsoleSidebar::saveRequest(const QString &name, const HttpRequest &request
     }
     m_collections[c].requests.append({name, request});
     persistCollections();
+}
+
+void ConsoleSidebar::addCollection(const QString &name)
+{
+    m_collections.append({name, {}, {}});
+    persistCollections();
+    m_tree->setCurrentItem(m_tree->topLevelItem(m_tree->topLevelItemCount() - 1));
 }
 
 bool ConsoleSidebar::importPostmanFile(const QString &path, QString *error)

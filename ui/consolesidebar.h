@@ -31,6 +31,8 @@ public:
 
     // Into the selected collection (or "My requests", created when needed).
     void saveRequest(const QString &name, const HttpRequest &request);
+    // A new empty collection, selected so that Save request goes into it.
+    void addCollection(const QString &name);
     bool importPostmanFile(const QString &path, QString *error);
     bool exportPostmanFile(int collection, const QString &path, QString *error);
     bool importEnvironmentFile(const QString &path, QString *error);

@@ -1,6 +1,10 @@
 #include "environmentbar.h"
 
+#include "postman.h"
+
 #include <QComboBox>
+#include <QFileDialog>
+#include <QSaveFile>
 #include <QGridLayout>
 #include <QLabel>
 #include <QLineEdit>
@@ -34,6 +38,9 @@ EnvironmentBar::EnvironmentBar(const QString &organisation, QWidget *parent) : Q
     m_apiKey->setObjectName(QStringLiteral("envApiKey"));
     m_apiKey->setEchoMode(QLineEdit::PasswordEchoOnEdit);
     m_apiKey->setPlaceholderText(tr("paste a key, or create one"));
+    auto *exportButton = new QPushButton(tr("Export…"), this);
+    exportButton->setObjectName(QStringLiteral("exportEnvironment"));
+    exportButton->setToolTip(tr("The current environment as a Postman environment file (its key included)"));
     auto *create = new QPushButton(tr("Create a key for the console"), this);
     create->setObjectName(QStringLiteral("createConsoleKey"));
 
@@ -42,6 +49,7 @@ EnvironmentBar::EnvironmentBar(const QString &organisation, QWidget *parent) : Q
     layout->addWidget(new QLabel(tr("Environment"), this), 0, 0);
     layout->addWidget(m_choice, 0, 1);
     layout->addWidget(add, 0, 2);
+    layout->addWidget(exportButton, 0, 3, Qt::AlignLeft);
     layout->addWidget(new QLabel(tr("{{baseUrl}}"), this), 1, 0);
     layout->addWidget(m_baseUrl, 1, 1);
     layout->addWidget(new QLabel(tr("{{organisation}}"), this), 1, 2);
@@ -65,6 +73,18 @@ EnvironmentBar::EnvironmentBar(const QString &organisation, QWidget *parent) : Q
         m_baseUrl->setFocus();
     });
     connect(create, &QPushButton::clicked, this, &EnvironmentBar::createKeyRequested);
+    connect(exportButton, &QPushButton::clicked, this, [this] {
+        auto *dialog = new QFileDialog(this, tr("Export environment"), currentName() + QStringLiteral(".postman_environment.json"),
+                                       tr("Postman environment (*.json)"));
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        dialog->setAcceptMode(QFileDialog::AcceptSave);
+        connect(dialog, &QFileDialog::fileSelected, this, [this](const QString &path) {
+            QString error;
+            if (!exportTo(path, &error))
+                m_baseUrl->setToolTip(tr("Export failed: %1").arg(error));
+        });
+        dialog->open();
+    });
     load();
 }
 
@@ -110,6 +130,24 @@ void EnvironmentBar::setCurrent(int index)
         m_choice->setCurrentIndex(index); // re-enters once with the same index
     load();
     emit changed();
+}
+
+bool EnvironmentBar::exportTo(const QString &path, QString *error) const
+{
+    QList<QPair<QString, QString>> values;
+    const QHash<QString, QString> vars = variables();
+    for (const QString &key : {baseUrlKey, organisationKey, apiKeyKey})
+        if (vars.contains(key))
+            values.append({key, vars.value(key)});
+    for (auto it = vars.cbegin(); it != vars.cend(); ++it)
+        if (it.key() != baseUrlKey && it.key() != organisationKey && it.key() != apiKeyKey)
+            values.append({it.key(), it.value()});
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || file.write(Postman::writeEnvironment(currentName(), values)) < 0 || !file.commit()) {
+        *error = file.errorString();
+        return false;
+    }
+    return true;
 }
 
 void EnvironmentBar::setLocalBaseUrl(const QString &url)

@@ -31,6 +31,8 @@ public:
     void setApiKey(const QString &key);            // the current environment's {{apiKey}}
     void addEnvironment(const QString &name, const QList<QPair<QString, QString>> &values); // and switch to it
     void setCurrent(int index);
+    // The current environment as a Postman environment file (keys included: it is the user's file).
+    bool exportTo(const QString &path, QString *error) const;
 
 signals:
     void changed();
