@@ -257,7 +257,7 @@ std::optional<ExportOptions> exportOptions(const QHash<QString, QString> &option
     for (const QString &name : {QStringLiteral("from"), QStringLiteral("to")}) {
         if (!options.contains(name))
             continue;
-        const Timestamp::Parsed t = Timestamp::fromText(options.value(name));
+        const Timestamp::Parsed t = Timestamp::fromUserInput(options.value(name));
         if (!t.micros) {
             *error = QStringLiteral("--%1: %2").arg(name, t.error);
             return std::nullopt;

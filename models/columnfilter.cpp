@@ -32,13 +32,9 @@ std::optional<QVariant> operand(Kind kind, const QString &text, QString *error)
         return std::nullopt;
     }
     case Kind::Time: {
-        const bool numeric = !t.isEmpty() && !t.contains(u'-') && !t.contains(u':');
-        const Timestamp::Parsed p = numeric ? Timestamp::fromEpochSeconds(t.toLatin1()) : Timestamp::fromText(t);
+        const Timestamp::Parsed p = Timestamp::fromUserInput(t);
         if (p.micros)
             return QVariant(*p.micros);
-        // A bare date means its midnight, UTC.
-        if (const auto days = Timestamp::daysFromDateText(t))
-            return QVariant(*days * 86400LL * 1000000);
         *error = p.error;
         return std::nullopt;
     }

@@ -244,6 +244,15 @@ Parsed fromEpochSeconds(QByteArrayView t)
     return Parsed{micros, {}};
 }
 
+Parsed fromUserInput(QStringView input)
+{
+    const QStringView t = input.trimmed();
+    if (const auto days = daysFromDateText(t))
+        return Parsed{*days * 86400LL * 1000000, {}};
+    const bool number = !t.isEmpty() && !t.contains(u':') && t.lastIndexOf(u'-') <= 0;
+    return number ? fromEpochSeconds(t.toLatin1()) : fromText(t);
+}
+
 QString toIso(qint64 micros)
 {
     qint64 seconds = micros / 1000000;

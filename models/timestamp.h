@@ -29,6 +29,10 @@ Parsed fromText(QStringView text);
 // converted exactly (never through a double).
 Parsed fromEpochSeconds(QByteArrayView numberToken);
 
+// What a person types in a filter or a query parameter: any fromText() form, a
+// bare date "YYYY-MM-DD" (its midnight, UTC) or Unix seconds as a plain number.
+Parsed fromUserInput(QStringView text);
+
 // "2023-05-21T09:30:38.731Z": canonical RFC 3339, UTC, 3 or 6 fraction digits.
 QString toIso(qint64 micros);
 

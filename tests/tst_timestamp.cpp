@@ -31,6 +31,34 @@ class TestTimestamp : public QObject
     Q_OBJECT
 
 private slots:
+    void fromUserInput_data()
+    {
+        QTest::addColumn<QString>("input");
+        QTest::addColumn<qint64>("expected"); // -1: refused
+        QTest::newRow("date is midnight UTC") << QStringLiteral("2023-05-21") << qint64(1684627200000000);
+        QTest::newRow("seed form") << QStringLiteral("2023-05-21 09:30:38.731") << qint64(1684661438731000);
+        QTest::newRow("rfc3339 offset") << QStringLiteral("2023-05-21T15:00:38.731+05:30") << qint64(1684661438731000);
+        QTest::newRow("epoch seconds") << QStringLiteral("1684661438.731") << qint64(1684661438731000);
+        QTest::newRow("negative epoch") << QStringLiteral("-1") << qint64(-1000000);
+        QTest::newRow("spaces around") << QStringLiteral("  2023-05-21  ") << qint64(1684627200000000);
+        QTest::newRow("not a date") << QStringLiteral("2023-02-30") << qint64(-1);
+        QTest::newRow("words") << QStringLiteral("yesterday") << qint64(-1);
+        QTest::newRow("empty") << QString() << qint64(-1);
+    }
+    void fromUserInput()
+    {
+        QFETCH(QString, input);
+        QFETCH(qint64, expected);
+        const Timestamp::Parsed p = Timestamp::fromUserInput(input);
+        if (expected == -1) {
+            QVERIFY(!p.micros);
+            QVERIFY(!p.error.isEmpty());
+        } else {
+            QVERIFY2(p.micros, qPrintable(p.error));
+            QCOMPARE(*p.micros, expected);
+        }
+    }
+
     void seedConstantIsRight();
     void fromText_data();
     void fromText();

@@ -314,9 +314,7 @@ void RowsView::applyFilters()
         const QString t = e->text().trimmed();
         if (t.isEmpty())
             return std::nullopt;
-        if (const auto days = Timestamp::daysFromDateText(t))
-            return *days * 86400LL * 1000000;
-        const Timestamp::Parsed p = Timestamp::fromText(t);
+        const Timestamp::Parsed p = Timestamp::fromUserInput(t);
         if (!p.micros) {
             m_error->setText(tr("%1: %2").arg(what, p.error));
             m_error->show();

@@ -542,8 +542,7 @@ void IngestServer::list(const QHttpServerRequest &request, QTcpSocket *socket, c
         const QString text = query.queryItemValue(name, QUrl::FullyDecoded);
         if (text.isEmpty())
             return std::nullopt;
-        const bool numeric = !text.isEmpty() && (text[0].isDigit() || text[0] == u'-') && !text.contains(u':');
-        const Timestamp::Parsed p = numeric ? Timestamp::fromEpochSeconds(text.toLatin1()) : Timestamp::fromText(text);
+        const Timestamp::Parsed p = Timestamp::fromUserInput(text);
         if (!p.micros)
             problems.append({ProblemCode::BadTimestamp, QStringLiteral("?") + name, p.error});
         return p.micros;
