@@ -1,5 +1,7 @@
 #include "eventexporter.h"
 
+#include "keyset.h"
+
 #include "csvwriter.h"
 #include "jsonvalue.h"
 #include "timestamp.h"
@@ -87,7 +89,7 @@ ExportResult EventExporter::run(const Workspace &workspace, const UsageEventDefi
     first.setForwardOnly(true);
     after.setForwardOnly(true);
     if (!first.prepare(select.arg(filter + QStringLiteral("1 = 1")).arg(pageSize))
-        || !after.prepare(select.arg(filter + QStringLiteral("\"timestamp\" >= ? AND (\"timestamp\" > ? OR id > ?)"))
+        || !after.prepare(select.arg(filter + Keyset::after(QStringLiteral("\"timestamp\""), false))
                               .arg(pageSize))) {
         result.error = first.lastError().text() + after.lastError().text();
         return result;

@@ -1,6 +1,7 @@
 #include "eventstore.h"
 
 #include "jsonvalue.h"
+#include "keyset.h"
 #include "timestamp.h"
 #include "workspace.h"
 
@@ -301,7 +302,7 @@ QList<StoredEvent> EventStore::list(const Workspace &ws, const UsageEventDefinit
         binds.append(*f.toUs);
     }
     if (f.before) {
-        where.append(QStringLiteral("\"timestamp\" <= ? AND (\"timestamp\" < ? OR id < ?)"));
+        where.append(Keyset::after(QStringLiteral("\"timestamp\""), true));
         binds << f.before->first << f.before->first << f.before->second;
     }
     QSqlQuery q(ws.database());

@@ -1,6 +1,7 @@
 #include "rowstore.h"
 
 #include "jsonvalue.h"
+#include "keyset.h"
 #include "timestamp.h"
 #include "validator.h"
 #include "workspace.h"
@@ -104,12 +105,9 @@ RowsPage RowStore::page(const RowsQuery &q, const StoredRow *after, int limit)
     if (!page.error.isEmpty())
         return page;
     const QString key = SqlDialect::quote(cols[sortColumn].sqlName);
-    const QString cmp = q.descending ? QStringLiteral("<") : QStringLiteral(">");
     if (after) {
         // Keyset: strictly after the last row shown, in (sort value, id) order.
-        // Written so the sort column's index bounds the scan (an OR alone would not).
-        where += (where.isEmpty() ? QStringLiteral(" WHERE ") : QStringLiteral(" AND "))
-            + QStringLiteral("%1 %2= ? AND (%1 %2 ? OR id %2 ?)").arg(key, cmp);
+        where += (where.isEmpty() ? QStringLiteral(" WHERE ") : QStringLiteral(" AND ")) + Keyset::after(key, q.descending);
         binds << after->values.value(sortColumn) << after->values.value(sortColumn) << after->id;
     }
     const QString dir = q.descending ? QStringLiteral("DESC") : QStringLiteral("ASC");
