@@ -17,12 +17,10 @@
 
 #include <QApplication>
 #include <QElapsedTimer>
-#include <QLabel>
 #include <QStackedWidget>
 #include <QStandardPaths>
 #include <QTextStream>
 #include <QTimer>
-#include <QVBoxLayout>
 
 namespace meterdesk {
 
