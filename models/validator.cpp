@@ -135,7 +135,26 @@ std::optional<QVariant> convert(FieldType type, const JsonValue &v, QString *why
     return std::nullopt;
 }
 
+PreparedSchema prepare(const DataSchema &schema)
+{
+    PreparedSchema prepared;
+    prepared.schema = &schema;
+    prepared.segments.reserve(size_t(schema.fields.size()));
+    for (const SchemaField &f : schema.fields) {
+        std::vector<QByteArray> segments;
+        for (const QString &segment : f.segments())
+            segments.push_back(segment.toUtf8());
+        prepared.segments.push_back(std::move(segments));
+    }
+    return prepared;
+}
+
 Validation validateEvent(const DataSchema &schema, const JsonValue &body, const QString &prefix)
+{
+    return validateEvent(prepare(schema), body, prefix);
+}
+
+Validation validateEvent(const PreparedSchema &schema, const JsonValue &body, const QString &prefix)
 {
     Validation result;
     Problems &problems = result.problems;
@@ -192,17 +211,22 @@ Validation validateEvent(const DataSchema &schema, const JsonValue &body, const 
         return result;
     }
 
-    event.values.reserve(schema.fields.size());
-    for (const SchemaField &field : schema.fields) {
+    event.values.reserve(schema.schema->fields.size());
+    for (size_t i = 0; i < schema.segments.size(); ++i) {
+        const SchemaField &field = schema.schema->fields[qsizetype(i)];
         const JsonValue *value = data;
-        QString pointer = prefix + QStringLiteral("/data");
-        for (const QString &segment : field.segments()) {
-            pointer += u'/' + pointerEscape(segment);
-            value = value ? value->member(segment.toUtf8()) : nullptr;
-        }
+        for (const QByteArray &segment : schema.segments[i])
+            value = value ? value->member(segment) : nullptr;
+        // The JSON pointer is built only when there is something to report.
+        auto pointer = [&] {
+            QString p = prefix + QStringLiteral("/data");
+            for (const QString &segment : field.segments())
+                p += u'/' + pointerEscape(segment);
+            return p;
+        };
         if (!value || value->isNull()) {
             if (field.required)
-                problems.append({ProblemCode::RequiredField, pointer,
+                problems.append({ProblemCode::RequiredField, pointer(),
                                  QStringLiteral("%1 is required (%2).").arg(field.path, FieldTypes::name(field.type))});
             event.values.append(QVariant());
             continue;
@@ -211,7 +235,7 @@ Validation validateEvent(const DataSchema &schema, const JsonValue &body, const 
         if (auto typed = convert(field.type, *value, &why)) {
             event.values.append(*typed);
         } else {
-            problems.append({ProblemCode::TypeMismatch, pointer, QStringLiteral("%1: %2.").arg(field.path, why)});
+            problems.append({ProblemCode::TypeMismatch, pointer(), QStringLiteral("%1: %2.").arg(field.path, why)});
             event.values.append(QVariant());
         }
     }

@@ -7,6 +7,7 @@
 #include <QVariantList>
 
 #include <optional>
+#include <vector>
 
 namespace meterdesk {
 
@@ -29,10 +30,20 @@ struct Validation
 // the endpoint, the importers, the web form and the console. Pure: any thread.
 namespace Validator {
 
+// A schema with each field's path split into UTF-8 segments once, for validating
+// many events (a batch, an import) against it. Refers to `schema`: keep it alive.
+struct PreparedSchema
+{
+    const DataSchema *schema = nullptr;
+    std::vector<std::vector<QByteArray>> segments;
+};
+PreparedSchema prepare(const DataSchema &schema);
+
 inline constexpr int MaxCustomerIdLength = 512;
 
 // `pointerPrefix` is prepended to every JSON pointer ("/17" for batch item 17).
 Validation validateEvent(const DataSchema &schema, const JsonValue &body, const QString &pointerPrefix = {});
+Validation validateEvent(const PreparedSchema &schema, const JsonValue &body, const QString &pointerPrefix = {});
 
 // One value against one field type: the typed value, or why not.
 std::optional<QVariant> convert(FieldType type, const JsonValue &value, QString *why);

@@ -391,8 +391,9 @@ void IngestServer::ingest(const QHttpServerRequest &request, QTcpSocket *socket,
             return reject(request, socket, slug, HttpError::BadRequest, QStringLiteral("The batch is empty."));
         job.events.reserve(qsizetype(items.size()));
         bool anyMalformedItem = false;
+        const Validator::PreparedSchema prepared = Validator::prepare(definition.schema);
         for (size_t i = 0; i < items.size(); ++i) {
-            Validation v = Validator::validateEvent(definition.schema, items[i], QStringLiteral("/%1").arg(i));
+            Validation v = Validator::validateEvent(prepared, items[i], QStringLiteral("/%1").arg(i));
             if (v.event) {
                 job.events.append(std::move(*v.event));
                 indexes.append(int(i));
