@@ -48,7 +48,8 @@ void addOptions(QCommandLineParser &p)
     p.setApplicationDescription(QStringLiteral("Meterdesk: a local usage-event ingestion endpoint, store and console."));
     p.addHelpOption();
     p.addVersionOption();
-    p.addOption({QStringLiteral("database"), QStringLiteral("Workspace database (SQLite file). Default: %1.")
+    p.addOption({QStringLiteral("database"), QStringLiteral("Workspace database: a SQLite file, or postgresql://user[:password]@host[:port]/dbname "
+                                                                "(or set MDK_DATABASE). Default: %1.")
                                                  .arg(Workspace::defaultLocation()),
                  QStringLiteral("PATH")});
     p.addOption({QStringLiteral("headless"), QStringLiteral("Run the endpoint without a window.")});
@@ -110,8 +111,10 @@ int main(int argc, char *argv[])
         QTextStream(stdout) << "meterdesk " << MDK_VERSION << Qt::endl;
         return ExitOk;
     }
-    const QString database = parser.isSet(QStringLiteral("database")) ? parser.value(QStringLiteral("database"))
-                                                                      : Workspace::defaultLocation();
+    // MDK_DATABASE keeps a PostgreSQL password off the command line.
+    const QString database = parser.isSet(QStringLiteral("database"))
+        ? parser.value(QStringLiteral("database"))
+        : qEnvironmentVariable("MDK_DATABASE", Workspace::defaultLocation());
     if (!positional.isEmpty()) {
         if (!Cli::handles(positional)) {
             err << "meterdesk: unknown command \"" << positional.first() << "\" (see --help)" << Qt::endl;

@@ -26,16 +26,16 @@ std::optional<CreatedApiKey> create(Workspace &ws, const QString &name, QString 
     created.info.prefix = created.key.left(12);
     created.info.createdAtUs = Workspace::nowUs();
     QSqlQuery q(ws.database());
-    q.prepare(QStringLiteral("INSERT INTO api_keys (name, prefix, key_hash, created_at) VALUES (?, ?, ?, ?)"));
+    q.prepare(QStringLiteral("INSERT INTO api_keys (name, prefix, key_hash, created_at) VALUES (?, ?, ?, ?) RETURNING id"));
     q.addBindValue(created.info.name);
     q.addBindValue(created.info.prefix);
     q.addBindValue(QString::fromLatin1(digest(created.key.toLatin1()).toHex()));
     q.addBindValue(created.info.createdAtUs);
-    if (!q.exec()) {
+    if (!q.exec() || !q.next()) {
         *error = q.lastError().text();
         return std::nullopt;
     }
-    created.info.id = q.lastInsertId().toLongLong();
+    created.info.id = q.value(0).toLongLong();
     return created;
 }
 

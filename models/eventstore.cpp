@@ -123,9 +123,10 @@ EventStore::Statements *EventStore::statementsFor(const UsageEventDefinition &d,
         return it->second.get();
 
     const QString table = SqlDialect::quote(d.tableName());
+    const SqlDialect &dialect = m_workspace.dialect();
     QString placeholders;
-    for (qsizetype i = 0; i < columns.size(); ++i)
-        placeholders += QStringLiteral(", ?");
+    for (const SchemaField &f : d.schema.fields)
+        placeholders += QStringLiteral(", ") + dialect.placeholder(f.type);
     auto owned = std::unique_ptr<Statements>(
         new Statements{QSqlQuery(m_workspace.database()), QSqlQuery(m_workspace.database()), QSqlQuery(m_workspace.database())});
     Statements &s = *owned;
@@ -136,8 +137,8 @@ EventStore::Statements *EventStore::statementsFor(const UsageEventDefinition &d,
             .arg(table, dataColumns, placeholders));
     ok = ok && s.find.prepare(QStringLiteral("SELECT id, data FROM %1 WHERE customer_id = ? AND \"timestamp\" = ?").arg(table));
     QString sets;
-    for (const QString &c : std::as_const(columns))
-        sets += c + QStringLiteral(" = ?, ");
+    for (qsizetype i = 0; i < columns.size(); ++i)
+        sets += columns[i] + QStringLiteral(" = ") + dialect.placeholder(d.schema.fields[i].type) + QStringLiteral(", ");
     ok = ok && s.overwrite.prepare(
         QStringLiteral("UPDATE %1 SET %2data = ?, received_at = ?, source = ? WHERE id = ?").arg(table, sets));
     if (!ok) {

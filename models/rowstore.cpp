@@ -246,8 +246,9 @@ std::optional<StoredRow> RowStore::editField(const UsageEventDefinition &d, qint
         *error = sql.lastError().text();
         return std::nullopt;
     }
-    sql.prepare(QStringLiteral("UPDATE %1 SET %2 = ?, data = ?, edited = 1 WHERE id = ?")
-                    .arg(SqlDialect::quote(d.tableName()), SqlDialect::quote(field.columnName())));
+    sql.prepare(QStringLiteral("UPDATE %1 SET %2 = %3, data = ?, edited = 1 WHERE id = ?")
+                    .arg(SqlDialect::quote(d.tableName()), SqlDialect::quote(field.columnName()),
+                         m_workspace.dialect().placeholder(field.type)));
     sql.addBindValue(value.isValid() ? value : QVariant(QMetaType::fromType<QString>()));
     sql.addBindValue(QString::fromUtf8(data.value.toJson(true)));
     sql.addBindValue(rowId);
@@ -294,7 +295,8 @@ bool RowStore::restoreRows(const UsageEventDefinition &d, const QList<StoredRow>
     QStringList marks{QStringLiteral("?")};
     for (const Column &c : cols) {
         names.append(SqlDialect::quote(c.sqlName));
-        marks.append(QStringLiteral("?"));
+        marks.append(c.fieldIndex >= 0 ? m_workspace.dialect().placeholder(d.schema.fields[c.fieldIndex].type)
+                                       : QStringLiteral("?"));
     }
     names.append(QStringLiteral("data"));
     marks.append(QStringLiteral("?"));

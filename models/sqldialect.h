@@ -18,6 +18,12 @@ public:
     Kind kind() const { return m_kind; }
     QString driverName() const;
 
+    // postgresql://user[:password]@host[:port]/dbname (or postgres://) names a
+    // PostgreSQL workspace; anything else is a SQLite file path.
+    static bool isPostgresUrl(const QString &location);
+    // The location with any password replaced, for messages and window titles.
+    static QString redacted(const QString &location);
+
     // Double-quoted identifier with embedded quotes doubled. Callers validate
     // identifiers first; quoting is the second fence, not the only one.
     static QString quote(const QString &identifier);
@@ -26,6 +32,13 @@ public:
     QString idColumn() const;    // the auto-increment primary key column definition
     QString bigint() const;      // 64-bit integer
     QString beginWrite() const;  // a write transaction that takes the lock up front
+    // Run inside a write transaction before a schema migration: serialises nodes
+    // that open one fresh database at once. Empty when beginWrite() already does.
+    QString lockSchema() const;
+    // The bound-value marker for a column of `type`. Values are bound as QVariant
+    // (text, integers, doubles, bools); where the database wants a typed value the
+    // cast lives here, not in callers.
+    QString placeholder(FieldType type) const;
 
 private:
     Kind m_kind;

@@ -13,6 +13,7 @@
 #include <QSqlQuery>
 #include <QSqlRecord>
 #include <QStandardPaths>
+#include <QUrl>
 #include <QUuid>
 
 Q_LOGGING_CATEGORY(lcStorage, "meterdesk.storage")
@@ -78,10 +79,8 @@ bool Workspace::exec(const QString &sql, QString *error) const
 
 std::unique_ptr<Workspace> Workspace::open(const QString &location, QString *error)
 {
-    if (location.startsWith(QLatin1String("postgres"))) {
-        *error = QStringLiteral("PostgreSQL workspaces are not supported by this build yet.");
-        return nullptr;
-    }
+    if (SqlDialect::isPostgresUrl(location))
+        return openPostgres(location, error);
     const QFileInfo info(location);
     if (!QDir().mkpath(info.absolutePath())) {
         *error = QStringLiteral("Cannot create the folder %1.").arg(info.absolutePath());
@@ -136,6 +135,60 @@ std::unique_ptr<Workspace> Workspace::open(const QString &location, QString *err
     return ws;
 }
 
+std::unique_ptr<Workspace> Workspace::openPostgres(const QString &location, QString *error)
+{
+    const QString shown = SqlDialect::redacted(location);
+    const QUrl url(location);
+    const QString dbName = url.path().mid(1);
+    if (!url.isValid() || url.host().isEmpty() || dbName.isEmpty() || dbName.contains(u'/')) {
+        *error = QStringLiteral("%1 is not a PostgreSQL address: use postgresql://user[:password]@host[:port]/dbname.")
+                     .arg(shown);
+        return nullptr;
+    }
+    std::unique_ptr<Workspace> ws(new Workspace(nextConnectionName(), location,
+                                                SqlDialect(SqlDialect::Kind::PostgreSQL)));
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(ws->m_dialect.driverName(), ws->m_connectionName);
+        if (!db.isValid()) {
+            *error = QStringLiteral("Cannot open %1: Qt's PostgreSQL driver (QPSQL, Debian package libqt6sql6-psql) "
+                                    "is not installed.").arg(shown);
+            return nullptr;
+        }
+        db.setHostName(url.host());
+        db.setPort(url.port(5432));
+        db.setUserName(url.userName());
+        db.setPassword(url.password());
+        db.setDatabaseName(dbName);
+        db.setConnectOptions(QStringLiteral("connect_timeout=10;application_name=meterdesk"));
+        // numeric columns come back as their exact text, never through a double.
+        db.setNumericalPrecisionPolicy(QSql::HighPrecision);
+        if (!db.open()) {
+            *error = QStringLiteral("Cannot open %1: %2").arg(shown, db.lastError().text().simplified());
+            return nullptr;
+        }
+    }
+    QSqlQuery probe(ws->database());
+    if (!probe.exec(QStringLiteral("SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"))
+        || !probe.next()) {
+        *error = QStringLiteral("%1 is not a usable Meterdesk workspace (%2); it was left untouched.")
+                     .arg(shown, probe.lastError().text().simplified());
+        return nullptr;
+    }
+    const bool empty = probe.value(0).toLongLong() == 0;
+    probe.finish();
+    if (!empty && !ws->tableColumns(QStringLiteral("meta")).contains(QStringLiteral("value"))) {
+        *error = QStringLiteral("%1 is a database of another application, not a Meterdesk workspace; "
+                                "it was left untouched.").arg(shown);
+        return nullptr;
+    }
+    QString why;
+    if (!ws->migrate(&why)) {
+        *error = QStringLiteral("Cannot upgrade %1: %2").arg(shown, why.simplified());
+        return nullptr;
+    }
+    return ws;
+}
+
 bool Workspace::migrate(QString *error)
 {
     QSqlDatabase db = database();
@@ -163,6 +216,10 @@ bool Workspace::migrate(QString *error)
 
     if (!exec(m_dialect.beginWrite(), error))
         return false;
+    if (!m_dialect.lockSchema().isEmpty() && !exec(m_dialect.lockSchema(), error)) {
+        exec(QStringLiteral("ROLLBACK"));
+        return false;
+    }
     int version = 0;
     {
         QSqlQuery q(db);
@@ -217,7 +274,8 @@ bool Workspace::migrate(QString *error)
 QStringList Workspace::tableColumns(const QString &table) const
 {
     QStringList columns;
-    const QSqlRecord rec = database().record(table);
+    // Quoted, so that PostgreSQL's driver neither folds its case nor splits it at a dot.
+    const QSqlRecord rec = database().record(m_dialect.kind() == SqlDialect::Kind::SQLite ? table : SqlDialect::quote(table));
     for (int i = 0; i < rec.count(); ++i)
         columns.append(rec.fieldName(i));
     return columns;
@@ -321,7 +379,7 @@ Problems Workspace::createDefinition(UsageEventDefinition &d)
         return {{ProblemCode::InvalidName, QString(), error}};
     QSqlQuery q(database());
     q.prepare(QStringLiteral("INSERT INTO definitions (slug, slug_key, name, schema_json, duplicate_policy, "
-                             "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+                             "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id"));
     q.addBindValue(d.slug);
     q.addBindValue(d.slug.toLower());
     q.addBindValue(d.name.trimmed());
@@ -329,7 +387,11 @@ Problems Workspace::createDefinition(UsageEventDefinition &d)
     q.addBindValue(UsageEventDefinition::policyName(d.policy));
     q.addBindValue(now);
     q.addBindValue(now);
-    if (!q.exec() || !createTable(d, &error)) {
+    const bool inserted = q.exec() && q.next();
+    const qint64 id = inserted ? q.value(0).toLongLong() : 0;
+    if (inserted)
+        q.finish();
+    if (!inserted || !createTable(d, &error)) {
         if (error.isEmpty())
             error = q.lastError().text();
         exec(QStringLiteral("ROLLBACK"));
@@ -337,7 +399,7 @@ Problems Workspace::createDefinition(UsageEventDefinition &d)
     }
     if (!exec(QStringLiteral("COMMIT"), &error))
         return {{ProblemCode::InvalidName, QString(), error}};
-    d.id = q.lastInsertId().toLongLong();
+    d.id = id;
     d.name = d.name.trimmed();
     d.createdAtUs = now;
     return {};

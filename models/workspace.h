@@ -25,8 +25,10 @@ class Workspace
 public:
     static constexpr int SchemaVersion = 1;
 
-    // `location`: a SQLite file path (created with its folder when missing).
-    // Fails with a message for a corrupt file, a file that is not ours, a lock.
+    // `location`: a SQLite file path (created with its folder when missing), or
+    // postgresql://user[:password]@host[:port]/dbname (QPSQL; the database must exist).
+    // Fails with a message for a corrupt file, a database that is not ours, a lock,
+    // an unreachable server; messages never show a password.
     static std::unique_ptr<Workspace> open(const QString &location, QString *error);
     static QString defaultLocation();
     ~Workspace();
@@ -63,6 +65,7 @@ public:
 
 private:
     Workspace(QString connectionName, QString location, SqlDialect dialect);
+    static std::unique_ptr<Workspace> openPostgres(const QString &location, QString *error);
     bool migrate(QString *error);
     bool exec(const QString &sql, QString *error = nullptr) const;
     bool createTable(const UsageEventDefinition &definition, QString *error);

@@ -1,8 +1,12 @@
 // Storage: real SQLite files in a temporary folder (DESIGN.md §4): the workspace,
 // definitions and their tables, API keys, the event store, and hostile input.
+// Parametrized: with MDK_TEST_BACKEND=postgresql (the tst_storage_postgresql ctest
+// entry) every workspace is a fresh database on the private PostgreSQL of
+// scripts/pgtest, and the few file-only checks check PostgreSQL's counterpart.
 #include "apikeys.h"
 #include "eventstore.h"
 #include "jsonvalue.h"
+#include "testbackend.h"
 #include "validator.h"
 #include "workspace.h"
 
@@ -18,6 +22,7 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QUrl>
 #include <QUuid>
 
 using namespace meterdesk;
@@ -88,17 +93,46 @@ QVariant scalar(QSqlDatabase db, const QString &sql, const QVariantList &binds =
     return q.value(0);
 }
 
-// name -> declared type, from PRAGMA table_info.
+// name -> declared type, from PRAGMA table_info (SQLite) or information_schema (PostgreSQL).
 QHash<QString, QString> columnTypes(QSqlDatabase db, const QString &table)
 {
     QHash<QString, QString> types;
     QSqlQuery q(db);
-    q.prepare(u"SELECT name, type FROM pragma_table_info(?)"_s);
+    q.prepare(test::onPostgres()
+                  ? u"SELECT column_name, upper(data_type) FROM information_schema.columns "
+                    "WHERE table_schema = current_schema() AND table_name = ?"_s
+                  : u"SELECT name, type FROM pragma_table_info(?)"_s);
     q.addBindValue(table);
     if (q.exec())
         while (q.next())
             types.insert(q.value(0).toString(), q.value(1).toString());
     return types;
+}
+
+// The declared type each backend gives a field of `type`.
+QString declared(FieldType type)
+{
+    if (!test::onPostgres()) {
+        switch (type) {
+        case FieldType::Integer:
+        case FieldType::Boolean:
+        case FieldType::DateTime: return u"INTEGER"_s;
+        case FieldType::Float: return u"REAL"_s;
+        default: return u"TEXT"_s;
+        }
+    }
+    switch (type) {
+    case FieldType::String: return u"TEXT"_s;
+    case FieldType::Integer:
+    case FieldType::DateTime: return u"BIGINT"_s;
+    case FieldType::Float: return u"DOUBLE PRECISION"_s;
+    case FieldType::Decimal: return u"NUMERIC"_s;
+    case FieldType::Boolean: return u"BOOLEAN"_s;
+    case FieldType::Date: return u"DATE"_s;
+    case FieldType::Uuid: return u"UUID"_s;
+    case FieldType::Array: return u"JSONB"_s;
+    }
+    return {};
 }
 
 QByteArray readAll(const QString &path)
@@ -158,17 +192,37 @@ private slots:
     void hostileLookupsAreHarmless();
 
 private:
-    QString path(const QString &name = u"workspace.db"_s) const { return m_dir->filePath(name); }
+    // The workspace called `name` in this test: a file, or a database created on first use.
+    QString path(const QString &name = u"workspace.db"_s);
     std::unique_ptr<Workspace> openOrFail(const QString &location);
     void verifyCoreTablesIntact(Workspace &ws);
 
     std::unique_ptr<QTemporaryDir> m_dir;
+    QHash<QString, QString> m_locations;
 };
+
+QString TestStorage::path(const QString &name)
+{
+    auto it = m_locations.constFind(name);
+    if (it != m_locations.cend())
+        return *it;
+    QString error;
+    const QString location = test::workspaceLocation(*m_dir, name, &error);
+    if (location.isEmpty())
+        qWarning() << "no test database:" << error;
+    m_locations.insert(name, location);
+    return location;
+}
 
 void TestStorage::initTestCase()
 {
     QStandardPaths::setTestModeEnabled(true);
     QVERIFY(QSqlDatabase::isDriverAvailable(u"QSQLITE"_s));
+    if (test::onPostgres()) {
+        QVERIFY2(QSqlDatabase::isDriverAvailable(u"QPSQL"_s), "install libqt6sql6-psql (scripts/deps)");
+        const QString error = test::postgresAdmin(u"SELECT 1"_s);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+    }
 }
 
 void TestStorage::init()
@@ -179,6 +233,7 @@ void TestStorage::init()
 
 void TestStorage::cleanup()
 {
+    m_locations.clear();
     m_dir.reset();
 }
 
@@ -196,13 +251,26 @@ void TestStorage::verifyCoreTablesIntact(Workspace &ws)
     const QStringList tables = ws.database().tables();
     for (const QString &t : kCoreTables)
         QVERIFY2(tables.contains(t), qPrintable(t));
-    QCOMPARE(scalar(ws.database(), u"PRAGMA integrity_check"_s).toString(), u"ok"_s);
+    if (!test::onPostgres())
+        QCOMPARE(scalar(ws.database(), u"PRAGMA integrity_check"_s).toString(), u"ok"_s);
     QCOMPARE(scalar(ws.database(), u"SELECT value FROM meta WHERE key = 'schema_version'"_s).toString(),
              QString::number(Workspace::SchemaVersion));
 }
 
 void TestStorage::openCreatesFileAndTables()
 {
+    if (test::onPostgres()) {
+        QString error;
+        auto ws = Workspace::open(path(), &error);
+        QVERIFY2(ws, qPrintable(error));
+        QCOMPARE(ws->dialect().kind(), SqlDialect::Kind::PostgreSQL);
+        QCOMPARE(ws->location(), path());
+        QVERIFY(!QUuid::fromString(ws->organisation()).isNull());
+        verifyCoreTablesIntact(*ws);
+        QVERIFY(ws->definitions().isEmpty());
+        QVERIFY(ApiKeys::list(*ws).isEmpty());
+        return;
+    }
     QVERIFY(!QFile::exists(path()));
     QString error;
     auto ws = Workspace::open(path(), &error);
@@ -221,6 +289,15 @@ void TestStorage::openCreatesFileAndTables()
 
 void TestStorage::openCreatesMissingFolders()
 {
+    if (test::onPostgres()) {
+        // A server database is never created by Meterdesk: a missing one is an error naming it.
+        QUrl missing(test::postgresUrl());
+        missing.setPath(u"/no_such_database_here"_s);
+        QString error;
+        QVERIFY(!Workspace::open(missing.toString(), &error));
+        QVERIFY2(error.contains(u"no_such_database_here"_s), qPrintable(error));
+        return;
+    }
     const QString nested = m_dir->filePath(u"a/b/c/ws.db"_s);
     auto ws = openOrFail(nested);
     QVERIFY(ws);
@@ -297,6 +374,16 @@ void TestStorage::openRefusesCorruptFile_data()
 void TestStorage::openRefusesCorruptFile()
 {
     QFETCH(QByteArray, bytes);
+    if (test::onPostgres()) {
+        // PostgreSQL's counterpart of an unreadable file: a server that is not there.
+        // One line, naming the address, never the password.
+        QString error;
+        QVERIFY(!Workspace::open(u"postgresql://meterdesk:s3cret@127.0.0.1:1/nothing"_s, &error));
+        QVERIFY2(error.contains(u"postgresql://meterdesk:***@127.0.0.1:1/nothing"_s), qPrintable(error));
+        QVERIFY2(!error.contains(u"s3cret"_s), qPrintable(error));
+        QVERIFY2(!error.contains(u'\n'), qPrintable(error));
+        return;
+    }
     const QString file = path(u"corrupt.db"_s);
     {
         QFile f(file);
@@ -320,6 +407,28 @@ void TestStorage::openRefusesCorruptFile()
 
 void TestStorage::openRefusesForeignDatabase()
 {
+    if (test::onPostgres()) {
+        // Another application's PostgreSQL database: no table of ours is added to it.
+        const QString url = path(u"someone-else"_s);
+        {
+            QString error;
+            auto probe = Workspace::open(path(u"scratch"_s), &error); // a connection to borrow settings from
+            QVERIFY2(probe, qPrintable(error));
+            QSqlDatabase db = QSqlDatabase::cloneDatabase(probe->database(), u"foreign"_s);
+            db.setDatabaseName(QUrl(url).path().mid(1));
+            QVERIFY(db.open());
+            QVERIFY(exec(db, u"CREATE TABLE customers (id BIGINT PRIMARY KEY, name TEXT)"_s));
+            QVERIFY(exec(db, u"INSERT INTO customers VALUES (1, 'Ada')"_s));
+            QString error2;
+            auto ws = Workspace::open(url, &error2);
+            QVERIFY(!ws);
+            QVERIFY2(error2.contains(url) && error2.contains(u"another application"_s), qPrintable(error2));
+            QCOMPARE(db.tables(), QStringList{u"customers"_s});
+            db.close();
+        }
+        QSqlDatabase::removeDatabase(u"foreign"_s);
+        return;
+    }
     // Another application's SQLite database: Meterdesk must not add its tables to it.
     const QString file = path(u"someone-else.db"_s);
     {
@@ -345,12 +454,15 @@ void TestStorage::openRefusesDirectoryAndPostgres()
 {
     QVERIFY(QDir(m_dir->path()).mkdir(u"folder.db"_s));
     QString error;
-    QVERIFY(!Workspace::open(path(u"folder.db"_s), &error));
+    QVERIFY(!Workspace::open(m_dir->filePath(u"folder.db"_s), &error));
     QVERIFY2(error.contains(u"not a file"_s), qPrintable(error));
 
     error.clear();
-    QVERIFY(!Workspace::open(u"postgresql://user@localhost:5432/db"_s, &error));
-    QVERIFY(!error.isEmpty());
+    QVERIFY(!Workspace::open(u"postgresql://user@localhost:5432/"_s, &error)); // no database named
+    QVERIFY2(error.contains(u"postgresql://user[:password]@host[:port]/dbname"_s), qPrintable(error));
+    error.clear();
+    QVERIFY(!Workspace::open(u"postgresql://user:pw@localhost:5432/a/b"_s, &error));
+    QVERIFY2(error.contains(u"postgresql://user:***@localhost:5432/a/b"_s), qPrintable(error));
 }
 
 void TestStorage::createAndListDefinitions()
@@ -404,17 +516,10 @@ void TestStorage::definitionTableHasTypedColumns()
     QVERIFY2(ws->createDefinition(d).isEmpty(), "create failed");
     const auto types = columnTypes(ws->database(), d.tableName());
     QCOMPARE(types.value(u"customer_id"_s), u"TEXT"_s);
-    QCOMPARE(types.value(u"timestamp"_s), u"INTEGER"_s);
+    QCOMPARE(types.value(u"timestamp"_s), declared(FieldType::DateTime));
     QCOMPARE(types.value(u"data"_s), u"TEXT"_s);
-    QCOMPARE(types.value(u"data.f.string"_s), u"TEXT"_s);
-    QCOMPARE(types.value(u"data.f.integer"_s), u"INTEGER"_s);
-    QCOMPARE(types.value(u"data.f.float"_s), u"REAL"_s);
-    QCOMPARE(types.value(u"data.f.decimal"_s), u"TEXT"_s); // exact, never REAL
-    QCOMPARE(types.value(u"data.f.boolean"_s), u"INTEGER"_s);
-    QCOMPARE(types.value(u"data.f.date"_s), u"TEXT"_s);
-    QCOMPARE(types.value(u"data.f.datetime"_s), u"INTEGER"_s);
-    QCOMPARE(types.value(u"data.f.uuid"_s), u"TEXT"_s);
-    QCOMPARE(types.value(u"data.f.array"_s), u"TEXT"_s);
+    for (FieldType t : FieldTypes::all())
+        QCOMPARE(types.value(u"data.f."_s + FieldTypes::name(t)), declared(t)); // decimal: exact, never REAL
 }
 
 void TestStorage::slugUniqueIgnoringCase()
@@ -492,8 +597,8 @@ void TestStorage::updateAddsColumn()
     QVERIFY2(problems.isEmpty(), qPrintable(describe(problems)));
 
     const auto types = columnTypes(ws->database(), d.tableName());
-    QCOMPARE(types.value(u"data.usage.mem"_s), u"INTEGER"_s);
-    QCOMPARE(types.value(u"data.cpu"_s), u"REAL"_s);
+    QCOMPARE(types.value(u"data.usage.mem"_s), declared(FieldType::Integer));
+    QCOMPARE(types.value(u"data.cpu"_s), declared(FieldType::Float));
     const auto reread = ws->definition(u"cpu"_s);
     QVERIFY(reread);
     QCOMPARE(reread->name, u"CPU hours"_s);
@@ -539,7 +644,7 @@ void TestStorage::updateRefusesRetypeOfHeldValues()
 
     // Nothing changed: schema, column type, value, no audit record.
     QCOMPARE(ws->definition(d.slug)->schema, v1);
-    QCOMPARE(columnTypes(ws->database(), d.tableName()).value(u"data.amount"_s), u"REAL"_s);
+    QCOMPARE(columnTypes(ws->database(), d.tableName()).value(u"data.amount"_s), declared(FieldType::Float));
     QCOMPARE(scalar(ws->database(), u"SELECT \"data.amount\" FROM \"usage_billing\""_s).toDouble(), 12.5);
     QCOMPARE(scalar(ws->database(), u"SELECT count(*) FROM audit_log"_s).toInt(), 0);
 
@@ -550,7 +655,7 @@ void TestStorage::updateRefusesRetypeOfHeldValues()
     UsageEventDefinition back = removed;
     back.schema.fields.append({u"amount"_s, FieldType::Integer, false, {}});
     QCOMPARE(ws->updateDefinition(d.slug, back).size(), 1);
-    QCOMPARE(columnTypes(ws->database(), d.tableName()).value(u"data.amount"_s), u"REAL"_s);
+    QCOMPARE(columnTypes(ws->database(), d.tableName()).value(u"data.amount"_s), declared(FieldType::Float));
 }
 
 void TestStorage::updateAllowsRetypeOfEmptyColumn()
@@ -572,7 +677,7 @@ void TestStorage::updateAllowsRetypeOfEmptyColumn()
     changed.schema.fields[0].type = FieldType::Decimal;
     const Problems problems = ws->updateDefinition(d.slug, changed);
     QVERIFY2(problems.isEmpty(), qPrintable(describe(problems)));
-    QCOMPARE(columnTypes(ws->database(), d.tableName()).value(u"data.amount"_s), u"TEXT"_s);
+    QCOMPARE(columnTypes(ws->database(), d.tableName()).value(u"data.amount"_s), declared(FieldType::Decimal));
     QCOMPARE(ws->definition(d.slug)->schema.fields[0].type, FieldType::Decimal);
     QCOMPARE(ws->rowCount(d), 1);
     QCOMPARE(scalar(ws->database(), u"SELECT \"data.note\" FROM \"usage_billing\""_s).toString(), u"x"_s);
@@ -867,25 +972,30 @@ void TestStorage::storeTypedValuesAndVerbatimText()
     QCOMPARE(store.store(d, validated(schema, body), u"http"_s, 1).outcome, StoreOutcome::Inserted);
     QVERIFY(exec(ws->database(), u"COMMIT"_s));
 
+    const bool pg = test::onPostgres();
     QSqlQuery q(ws->database());
-    QVERIFY(q.exec(u"SELECT customer_id, \"data.string\", \"data.integer\", typeof(\"data.integer\"), \"data.float\", "
-                   "typeof(\"data.float\"), \"data.decimal\", typeof(\"data.decimal\"), \"data.boolean\", \"data.date\", "
-                   "\"data.datetime\", typeof(\"data.datetime\"), \"data.uuid\", \"data.array\" FROM \"usage_types\""_s));
+    QString select = u"SELECT customer_id, \"data.string\", \"data.integer\", typeof(\"data.integer\"), \"data.float\", "
+                     "typeof(\"data.float\"), \"data.decimal\", typeof(\"data.decimal\"), \"data.boolean\", \"data.date\", "
+                     "\"data.datetime\", typeof(\"data.datetime\"), \"data.uuid\", \"data.array\" FROM \"usage_types\""_s;
+    if (pg)
+        select.replace(u"typeof("_s, u"pg_typeof("_s).replace(u"\"), "_s, u"\")::text, "_s);
+    QVERIFY2(q.exec(select), qPrintable(q.lastError().text()));
     QVERIFY(q.next());
     QCOMPARE(q.value(0).toString(), u"'); DROP TABLE definitions; --"_s);
     QCOMPARE(q.value(1).toString(), u"Robert'); DROP TABLE usage_types; -- é"_s);
     QCOMPARE(q.value(2).toLongLong(), std::numeric_limits<qint64>::max());
-    QCOMPARE(q.value(3).toString(), u"integer"_s);
+    QCOMPARE(q.value(3).toString(), pg ? u"bigint"_s : u"integer"_s);
     QCOMPARE(q.value(4).toDouble(), 2.5);
-    QCOMPARE(q.value(5).toString(), u"real"_s);
-    QCOMPARE(q.value(6).toString(), u"12345678901234567890.123456789"_s);
-    QCOMPARE(q.value(7).toString(), u"text"_s);
+    QCOMPARE(q.value(5).toString(), pg ? u"double precision"_s : u"real"_s);
+    QCOMPARE(q.value(6).toString(), u"12345678901234567890.123456789"_s); // exact on both
+    QCOMPARE(q.value(7).toString(), pg ? u"numeric"_s : u"text"_s);
     QCOMPARE(q.value(8).toInt(), 1);
     QCOMPARE(q.value(9).toString(), u"2024-02-29"_s);
     QCOMPARE(q.value(10).toLongLong(), 1684661438731000LL);
-    QCOMPARE(q.value(11).toString(), u"integer"_s);
+    QCOMPARE(q.value(11).toString(), pg ? u"bigint"_s : u"integer"_s);
     QCOMPARE(q.value(12).toString(), u"23507783-d5b4-4854-b012-2bf4ea922205"_s);
-    QCOMPARE(q.value(13).toString(), u"[1,\"two\",{\"three\":3}]"_s);
+    // jsonb keeps the value, in its own spelling; `data` keeps the original text on both.
+    QCOMPARE(q.value(13).toString(), pg ? u"[1, \"two\", {\"three\": 3}]"_s : u"[1,\"two\",{\"three\":3}]"_s);
     q.finish();
     verifyCoreTablesIntact(*ws);
     QVERIFY(ws->database().tables().contains(u"usage_types"_s));

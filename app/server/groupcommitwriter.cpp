@@ -203,32 +203,6 @@ void GroupCommitWriter::commitGroup(Workspace &ws, EventStore &store, std::deque
             insertedBySlug[job.definition.slug] += inserted;
         }
     }
-    if (failure.isEmpty() && !letters.empty()) {
-        QSqlQuery q(db);
-        q.prepare(QStringLiteral("INSERT INTO dead_letters (received_at, slug, status, problem, body, headers) "
-                                 "VALUES (?, ?, ?, ?, ?, ?)"));
-        for (const DeadLetter &l : letters) {
-            q.addBindValue(l.receivedAtUs);
-            q.addBindValue(l.slug);
-            q.addBindValue(l.status);
-            q.addBindValue(QString::fromUtf8(l.problem));
-            q.addBindValue(QString::fromUtf8(l.body));
-            q.addBindValue(QString::fromUtf8(l.headers));
-            q.exec();
-        }
-        // Bounded: keep the newest MaxDeadLetters.
-        control.exec(QStringLiteral("DELETE FROM dead_letters WHERE id <= (SELECT max(id) FROM dead_letters) - %1")
-                         .arg(MaxDeadLetters));
-    }
-    if (failure.isEmpty() && !keyUse.isEmpty()) {
-        QSqlQuery q(db);
-        q.prepare(QStringLiteral("UPDATE api_keys SET last_used_at = ? WHERE id = ?"));
-        for (auto it = keyUse.cbegin(); it != keyUse.cend(); ++it) {
-            q.addBindValue(it.value());
-            q.addBindValue(it.key());
-            q.exec();
-        }
-    }
     if (failure.isEmpty() && !control.exec(QStringLiteral("COMMIT")))
         failure = control.lastError().text();
     if (!failure.isEmpty()) {
@@ -254,6 +228,64 @@ void GroupCommitWriter::commitGroup(Workspace &ws, EventStore &store, std::deque
         for (auto it = insertedBySlug.cbegin(); it != insertedBySlug.cend(); ++it)
             if (it.value() > 0)
                 emit committed(it.key(), it.value());
+    recordSideWrites(ws, letters, keyUse);
+}
+
+void GroupCommitWriter::recordSideWrites(Workspace &ws, const std::deque<DeadLetter> &letters,
+                                         const QHash<qint64, qint64> &keyUse)
+{
+    QSqlDatabase db = ws.database();
+    QSqlQuery control(db);
+    // Dead letters and key use in a transaction of their own: a letter the database
+    // refuses (on PostgreSQL a failed statement aborts the whole transaction) never
+    // costs the events their commit. After the answers: it delays none.
+    if (letters.empty() && keyUse.isEmpty())
+        return;
+    QString failure;
+    if (!control.exec(ws.dialect().beginWrite()))
+        failure = control.lastError().text();
+    if (failure.isEmpty() && !letters.empty()) {
+        QSqlQuery q(db);
+        q.prepare(QStringLiteral("INSERT INTO dead_letters (received_at, slug, status, problem, body, headers) "
+                                 "VALUES (?, ?, ?, ?, ?, ?)"));
+        // An empty body is text, not NULL (the column is NOT NULL).
+        const auto text = [](const QByteArray &bytes) {
+            return bytes.isEmpty() ? QStringLiteral("") : QString::fromUtf8(bytes);
+        };
+        for (const DeadLetter &l : letters) {
+            q.addBindValue(l.receivedAtUs);
+            q.addBindValue(l.slug);
+            q.addBindValue(l.status);
+            q.addBindValue(text(l.problem));
+            q.addBindValue(text(l.body));
+            q.addBindValue(text(l.headers));
+            if (!q.exec()) {
+                failure = q.lastError().text();
+                break;
+            }
+        }
+        // Bounded: keep the newest MaxDeadLetters.
+        if (failure.isEmpty()
+            && !control.exec(QStringLiteral("DELETE FROM dead_letters WHERE id <= (SELECT max(id) FROM dead_letters) - %1")
+                                 .arg(MaxDeadLetters)))
+            failure = control.lastError().text();
+    }
+    if (failure.isEmpty() && !keyUse.isEmpty()) {
+        QSqlQuery q(db);
+        q.prepare(QStringLiteral("UPDATE api_keys SET last_used_at = ? WHERE id = ?"));
+        for (auto it = keyUse.cbegin(); it != keyUse.cend() && failure.isEmpty(); ++it) {
+            q.addBindValue(it.value());
+            q.addBindValue(it.key());
+            if (!q.exec())
+                failure = q.lastError().text();
+        }
+    }
+    if (failure.isEmpty() && !control.exec(QStringLiteral("COMMIT")))
+        failure = control.lastError().text();
+    if (!failure.isEmpty()) {
+        qCWarning(lcWriter) << "dead letters / key use not recorded:" << failure;
+        QSqlQuery(db).exec(QStringLiteral("ROLLBACK"));
+    }
 }
 
 } // namespace meterdesk

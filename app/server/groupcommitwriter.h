@@ -84,6 +84,7 @@ protected:
 private:
     void commitGroup(Workspace &ws, EventStore &store, std::deque<WriteJob> &jobs, std::deque<DeadLetter> &letters,
                      const QHash<qint64, qint64> &keyUse);
+    void recordSideWrites(Workspace &ws, const std::deque<DeadLetter> &letters, const QHash<qint64, qint64> &keyUse);
     void recordLatency(double seconds);
 
     const QString m_location;
