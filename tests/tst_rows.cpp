@@ -299,7 +299,9 @@ private slots:
         RowsModel *model = view.model();
         QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), RowsModel::PageSize, 5000);
         QTRY_VERIFY(model->exactCount().has_value());
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
         view.view()->scrollTo(model->index(200, 0), QAbstractItemView::PositionAtTop);
+        QTRY_VERIFY(view.view()->verticalScrollBar()->value() > 0); // laid out and scrolled away from the top
         const QModelIndex topBefore = view.view()->indexAt(QPoint(5, 5));
         const qint64 topId = model->rowAt(topBefore.row())->id;
         const int rowsBefore = model->rowCount();
