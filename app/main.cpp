@@ -79,6 +79,9 @@ void addOptions(QCommandLineParser &p)
 
 int main(int argc, char *argv[])
 {
+    // Before anything asks QStandardPaths (the --help text names the default database).
+    QCoreApplication::setApplicationName(QStringLiteral("meterdesk"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(MDK_VERSION));
     QStringList args;
     for (int i = 0; i < argc; ++i)
         args.append(QString::fromLocal8Bit(argv[i]));
@@ -91,12 +94,12 @@ int main(int argc, char *argv[])
         && !parser.isSet(QStringLiteral("help")) && !parser.isSet(QStringLiteral("version"));
 
     std::unique_ptr<QCoreApplication> app;
-    if (wantsGui)
+    if (wantsGui) {
         app = std::make_unique<QApplication>(argc, argv);
-    else
+        QGuiApplication::setDesktopFileName(QStringLiteral("dev.meterdesk.Meterdesk")); // Wayland: window <-> .desktop
+    } else {
         app = std::make_unique<QCoreApplication>(argc, argv);
-    QCoreApplication::setApplicationName(QStringLiteral("meterdesk"));
-    QCoreApplication::setApplicationVersion(QStringLiteral(MDK_VERSION));
+    }
 
     QTextStream err(stderr);
     if (!parsed) {
