@@ -1,5 +1,6 @@
 #include "desktopapp.h"
 
+#include "aboutdialog.h"
 #include "appsettings.h"
 #include "cli.h"
 #include "consoleclient.h"
@@ -7,6 +8,8 @@
 #include "consolestore.h"
 #include "loadrunner.h"
 #include "eventpage.h"
+#include "gettingstarted.h"
+#include "helpdialog.h"
 #include "httprequest.h"
 #include "ingestservice.h"
 #include "mainwindow.h"
@@ -15,12 +18,21 @@
 #include "workspace.h"
 #include "workspaceservice.h"
 
+#include <QAction>
 #include <QApplication>
 #include <QElapsedTimer>
 #include <QStackedWidget>
 #include <QStandardPaths>
 #include <QTextStream>
 #include <QTimer>
+#include <QTranslator>
+
+// The user guide and the API reference compiled in (resources/help.qrc); a static
+// library's resources are registered by name, outside any namespace.
+static void initHelpResources()
+{
+    Q_INIT_RESOURCE(help);
+}
 
 namespace meterdesk {
 
@@ -29,7 +41,7 @@ namespace {
 // The REST console with its network client (app/consoleclient.h), which it owns
 // through the QObject tree; {{baseUrl}} follows the running endpoint, and a usage
 // event's "Open in console" brings the page up with an event ready to send.
-QWidget *createConsole(WorkspaceService *service, IngestService *endpoint, EventPage *eventPage, MainWindow *window)
+ConsolePage *createConsole(WorkspaceService *service, IngestService *endpoint, EventPage *eventPage, MainWindow *window)
 {
     auto *client = new ConsoleClient;
     auto *console = new ConsolePage(service, client);
@@ -105,9 +117,11 @@ void DesktopApp::build(const QString &listenOverride)
     m_metering->addWidget(m_eventPage);
     m_settings = new SettingsPage(m_service.get());
     m_window->addPage(tr("Metering › Usage Events"), m_metering);
-    m_window->addPage(tr("REST console"), createConsole(m_service.get(), m_endpoint.get(), m_eventPage, m_window.get()));
+    m_console = createConsole(m_service.get(), m_endpoint.get(), m_eventPage, m_window.get());
+    m_window->addPage(tr("REST console"), m_console);
     m_window->addPage(tr("Settings"), m_settings);
 
+    addHelpMenu();
     connect(m_list, &UsageEventsPage::openEvent, this, &DesktopApp::openEvent);
     connect(m_eventPage, &EventPage::back, this, &DesktopApp::showList);
 
@@ -158,6 +172,26 @@ void DesktopApp::build(const QString &listenOverride)
     rateTimer->start();
 }
 
+void DesktopApp::addHelpMenu()
+{
+    initHelpResources();
+    const auto showDocument = [this](const QString &title, const QString &path) {
+        auto *dialog = new HelpDialog(title, path, m_window.get());
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        dialog->show();
+    };
+    connect(m_window->addHelpAction(tr("&User guide"), QKeySequence::HelpContents), &QAction::triggered, this,
+            [showDocument] { showDocument(tr("Meterdesk user guide"), QStringLiteral(":/docs/USER_GUIDE.md")); });
+    connect(m_window->addHelpAction(tr("&API reference")), &QAction::triggered, this,
+            [showDocument] { showDocument(tr("Meterdesk HTTP API"), QStringLiteral(":/docs/API.md")); });
+    connect(m_window->addHelpAction(tr("&Getting started")), &QAction::triggered, this, [this] { openGettingStarted(*this); });
+    connect(m_window->addHelpAction(tr("&About Meterdesk")), &QAction::triggered, this, [this] {
+        auto *about = new AboutDialog(QStringLiteral(MDK_VERSION), m_window.get());
+        about->setAttribute(Qt::WA_DeleteOnClose);
+        about->open();
+    });
+}
+
 void DesktopApp::startEndpoint(const QString &hostPort)
 {
     QString host, why;
@@ -181,6 +215,8 @@ void DesktopApp::start()
         startEndpoint(m_listen);
     else
         m_window->setEndpointState(false, {}, tr("Stopped (Settings › Endpoint starts it)"));
+    if (m_service->definitions().isEmpty() && AppSettings::showGettingStarted.get())
+        openGettingStarted(*this);
 }
 
 void DesktopApp::shutdown()
@@ -195,6 +231,10 @@ void DesktopApp::shutdown()
 
 int runGui(const QString &database, const QString &listenOverride)
 {
+    // Before any widget exists: the user's language when Meterdesk has it, else English.
+    auto *translator = new QTranslator(qApp);
+    if (translator->load(QLocale(), QStringLiteral("meterdesk"), QStringLiteral("_"), QStringLiteral(":/i18n")))
+        QCoreApplication::installTranslator(translator);
     QString error;
     auto app = DesktopApp::create(database, listenOverride, &error);
     if (!app) {

@@ -9,6 +9,7 @@ class QStackedWidget;
 
 namespace meterdesk {
 
+class ConsolePage;
 class EventPage;
 class IngestService;
 class MainWindow;
@@ -27,7 +28,8 @@ public:
     ~DesktopApp() override;
 
     // Shows the window (geometry and page as last time) and starts the endpoint
-    // unless the user stopped it last time.
+    // unless the user stopped it last time; on a workspace without usage events,
+    // opens Getting started unless the user said not to show it again.
     void start();
     // Saves window state, stops the endpoint (drains and commits).
     void shutdown();
@@ -38,6 +40,7 @@ public:
     UsageEventsPage *usageEventsPage() const { return m_list; }
     EventPage *eventPage() const { return m_eventPage; }
     SettingsPage *settingsPage() const { return m_settings; }
+    ConsolePage *consolePage() const { return m_console; }
     void openEvent(const QString &slug);
     void showList();
 
@@ -45,6 +48,7 @@ private:
     DesktopApp() = default;
     void build(const QString &listenOverride);
     void startEndpoint(const QString &hostPort);
+    void addHelpMenu();
 
     std::unique_ptr<WorkspaceService> m_service;
     std::unique_ptr<IngestService> m_endpoint;
@@ -53,6 +57,7 @@ private:
     UsageEventsPage *m_list = nullptr;
     EventPage *m_eventPage = nullptr;
     SettingsPage *m_settings = nullptr;
+    ConsolePage *m_console = nullptr;
     QString m_database;
     QString m_listen;
     bool m_listenOverridden = false;

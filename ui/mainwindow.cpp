@@ -76,6 +76,15 @@ int MainWindow::currentPage() const
     return m_pages->currentIndex();
 }
 
+QAction *MainWindow::addHelpAction(const QString &text, const QKeySequence &shortcut)
+{
+    if (!m_help)
+        m_help = menuBar()->addMenu(tr("&Help"));
+    QAction *action = m_help->addAction(text);
+    action->setShortcut(shortcut);
+    return action;
+}
+
 void MainWindow::setEndpointState(bool running, const QString &url, const QString &detail)
 {
     m_state->setText(running ? tr("● Running") : tr("○ Stopped"));

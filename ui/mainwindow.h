@@ -1,9 +1,12 @@
 #pragma once
 
+#include <QKeySequence>
 #include <QMainWindow>
 
+class QAction;
 class QLabel;
 class QListWidget;
+class QMenu;
 class QStackedWidget;
 
 namespace meterdesk {
@@ -21,6 +24,8 @@ public:
     int addPage(const QString &title, QWidget *page);
     void setCurrentPage(int index);
     int currentPage() const;
+    // Adds an entry to the Help menu (created with the first entry); app/ connects it.
+    QAction *addHelpAction(const QString &text, const QKeySequence &shortcut = {});
 
     void setEndpointState(bool running, const QString &url, const QString &detail = {});
     void setEventsPerSecond(double rate);
@@ -34,6 +39,7 @@ private:
     QLabel *m_url = nullptr;
     QLabel *m_state = nullptr;
     QLabel *m_rate = nullptr;
+    QMenu *m_help = nullptr;
 };
 
 } // namespace meterdesk
