@@ -87,12 +87,15 @@ void touch(Workspace &ws, const QByteArray &keyDigest, qint64 atUs)
     q.exec();
 }
 
-QList<QPair<qint64, QByteArray>> liveDigests(const Workspace &ws)
+QList<QPair<qint64, QByteArray>> liveDigests(const Workspace &ws, bool *ok)
 {
     QList<QPair<qint64, QByteArray>> out;
     QSqlQuery q(ws.database());
     q.setForwardOnly(true);
-    if (!q.exec(QStringLiteral("SELECT id, key_hash FROM api_keys WHERE revoked_at IS NULL")))
+    const bool done = q.exec(QStringLiteral("SELECT id, key_hash FROM api_keys WHERE revoked_at IS NULL"));
+    if (ok)
+        *ok = done;
+    if (!done)
         return out;
     while (q.next())
         out.append({q.value(0).toLongLong(), QByteArray::fromHex(q.value(1).toString().toLatin1())});

@@ -36,7 +36,8 @@ bool revoke(Workspace &workspace, qint64 id, QString *error);
 void touch(Workspace &workspace, const QByteArray &digest, qint64 atUs);
 
 QByteArray digest(QByteArrayView key);                    // SHA-256, raw 32 bytes
-QList<QPair<qint64, QByteArray>> liveDigests(const Workspace &workspace); // (id, digest)
+// (id, digest); *ok false when the query failed (not: no live keys).
+QList<QPair<qint64, QByteArray>> liveDigests(const Workspace &workspace, bool *ok = nullptr);
 
 // Compares `candidate`'s digest with every live digest without an early exit, so
 // the time taken does not depend on how much of a key matched. The id, or nothing.

@@ -216,6 +216,7 @@ StoreResult EventStore::storeWith(const UsageEventDefinition &d, Statements &sta
     s->insert.bindValue(i++, source);
     if (!s->insert.exec()) {
         result.error = s->insert.lastError().text();
+        result.sqlState = s->insert.lastError().nativeErrorCode();
         return result;
     }
     if (s->insert.next()) {
@@ -230,6 +231,7 @@ StoreResult EventStore::storeWith(const UsageEventDefinition &d, Statements &sta
     s->find.bindValue(1, e.timestampUs);
     if (!s->find.exec() || !s->find.next()) {
         result.error = s->find.lastError().text();
+        result.sqlState = s->find.lastError().nativeErrorCode();
         return result;
     }
     const qint64 rowId = s->find.value(0).toLongLong();
@@ -261,6 +263,7 @@ StoreResult EventStore::resolveExisting(const UsageEventDefinition &d, Statement
     s.overwrite.bindValue(i++, result.rowId);
     if (!s.overwrite.exec()) {
         result.error = s.overwrite.lastError().text();
+        result.sqlState = s.overwrite.lastError().nativeErrorCode();
         return result;
     }
     m_workspace.audit(d.slug, result.rowId, QStringLiteral("overwrite"), stored, data, source);

@@ -22,6 +22,7 @@ struct StoreResult
     StoreOutcome outcome = StoreOutcome::Failed;
     qint64 rowId = 0;
     QString error;
+    QString sqlState; // of a Failed result, when the database gave one (PostgreSQL: 40P01, 08006, ...)
 };
 
 // A stored row as the read API and exports show it.

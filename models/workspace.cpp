@@ -314,12 +314,15 @@ QString schemaJson(const DataSchema &schema)
 }
 } // namespace
 
-QList<UsageEventDefinition> Workspace::definitions() const
+QList<UsageEventDefinition> Workspace::definitions(bool *ok) const
 {
     QList<UsageEventDefinition> list;
     QSqlQuery q(database());
     q.setForwardOnly(true);
-    if (!q.exec(kSelectDefinitions + QStringLiteral(" ORDER BY id"))) {
+    const bool done = q.exec(kSelectDefinitions + QStringLiteral(" ORDER BY id"));
+    if (ok)
+        *ok = done;
+    if (!done) {
         qCWarning(lcStorage) << "listing definitions failed:" << q.lastError().text();
         return list;
     }

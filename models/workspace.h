@@ -43,7 +43,7 @@ public:
 
     // Definitions. create/update validate (slug, schema, uniqueness) and return every
     // problem; an empty list means done.
-    QList<UsageEventDefinition> definitions() const;
+    QList<UsageEventDefinition> definitions(bool *ok = nullptr) const; // *ok false: the query failed
     std::optional<UsageEventDefinition> definition(const QString &slug) const;
     Problems createDefinition(UsageEventDefinition &definition);
     Problems updateDefinition(const QString &slug, const UsageEventDefinition &changed);

@@ -2,6 +2,7 @@
 
 #include "workspace.h"
 
+#include <QDeadlineTimer>
 #include <QElapsedTimer>
 #include <QLoggingCategory>
 #include <QSqlError>
@@ -14,6 +15,9 @@ namespace meterdesk {
 namespace {
 constexpr int MaxDeadLetters = 10000;
 constexpr int MaxQueuedLetters = 1000;
+constexpr int InitialBackoffMs = 100;
+constexpr int MaxBackoffMs = 5000;
+constexpr int MaxDeadlockRetries = 2;
 } // namespace
 
 GroupCommitWriter::GroupCommitWriter(QString location, int maxQueuedEvents, QObject *parent)
@@ -122,6 +126,13 @@ void GroupCommitWriter::run()
     if (ws)
         ws->tuneForBulkWrites();
     std::unique_ptr<EventStore> store = ws ? std::make_unique<EventStore>(*ws) : nullptr;
+    // After a lost connection (a PostgreSQL server restarted, a network cut): the
+    // connection is opened again with backoff, 100 ms doubling to 5 s; meanwhile every
+    // job is answered at once with the failure (the endpoint says 503 + Retry-After).
+    bool disconnected = false;
+    int backoffMs = InitialBackoffMs;
+    QDeadlineTimer nextAttempt;
+    QString lostError;
 
     for (;;) {
         std::deque<WriteJob> jobs;
@@ -130,8 +141,14 @@ void GroupCommitWriter::run()
         bool stopping = false;
         {
             QMutexLocker lock(&m_mutex);
-            while (m_jobs.empty() && m_letters.empty() && m_keyUse.isEmpty() && !m_stopping)
-                m_wake.wait(&m_mutex);
+            while (m_jobs.empty() && m_letters.empty() && m_keyUse.isEmpty() && !m_stopping) {
+                if (disconnected) {
+                    if (nextAttempt.hasExpired() || !m_wake.wait(&m_mutex, nextAttempt))
+                        break; // time for the next attempt
+                } else {
+                    m_wake.wait(&m_mutex);
+                }
+            }
             jobs.swap(m_jobs);
             letters.swap(m_letters);
             keyUse.swap(m_keyUse);
@@ -142,12 +159,39 @@ void GroupCommitWriter::run()
                 m_forget = false;
             }
         }
-        if (!jobs.empty() || !letters.empty() || !keyUse.isEmpty()) {
-            if (!ws) {
-                for (WriteJob &job : jobs)
-                    job.done({}, error, true);
+        if (disconnected && nextAttempt.hasExpired()) {
+            QString why;
+            ws = Workspace::open(m_location, &why);
+            if (ws) {
+                ws->tuneForBulkWrites();
+                store = std::make_unique<EventStore>(*ws);
+                disconnected = false;
+                backoffMs = InitialBackoffMs;
+                qCInfo(lcWriter) << "reconnected to the database";
             } else {
-                commitGroup(*ws, *store, jobs, letters, keyUse);
+                lostError = why;
+                qCWarning(lcWriter).nospace() << "reconnect failed (next attempt in " << backoffMs << " ms): " << why;
+                nextAttempt.setRemainingTime(backoffMs);
+                backoffMs = std::min(backoffMs * 2, MaxBackoffMs);
+            }
+        }
+        if (!jobs.empty() || !letters.empty() || !keyUse.isEmpty()) {
+            if (!ws || disconnected) {
+                const QString why = disconnected
+                    ? QStringLiteral("the database connection is lost; reconnecting (%1)").arg(lostError.simplified())
+                    : error;
+                for (WriteJob &job : jobs)
+                    job.done({}, why, true);
+                if (!letters.empty())
+                    qCWarning(lcWriter) << letters.size() << "dead letter(s) not recorded: no database connection";
+            } else if (!commitGroup(*ws, *store, jobs, letters, keyUse)) {
+                qCWarning(lcWriter) << "the database connection is lost; reconnecting with backoff";
+                lostError = QStringLiteral("connection lost");
+                store.reset(); // its statements belong to the dead connection
+                ws.reset();
+                disconnected = true;
+                backoffMs = InitialBackoffMs;
+                nextAttempt = QDeadlineTimer(0); // try at once: a restart may already be over
             }
         }
         if (stopping) {
@@ -160,7 +204,16 @@ void GroupCommitWriter::run()
     ws.reset();
 }
 
-void GroupCommitWriter::commitGroup(Workspace &ws, EventStore &store, std::deque<WriteJob> &jobs,
+namespace {
+// PostgreSQL gave up on the transaction to break a deadlock or a serialization
+// conflict: doing it again is correct and usually succeeds.
+bool retryable(const QString &sqlState)
+{
+    return sqlState == QLatin1String("40P01") || sqlState == QLatin1String("40001");
+}
+} // namespace
+
+bool GroupCommitWriter::commitGroup(Workspace &ws, EventStore &store, std::deque<WriteJob> &jobs,
                                     std::deque<DeadLetter> &letters, const QHash<qint64, qint64> &keyUse)
 {
     QElapsedTimer timer;
@@ -168,47 +221,76 @@ void GroupCommitWriter::commitGroup(Workspace &ws, EventStore &store, std::deque
     QSqlDatabase db = ws.database();
     QSqlQuery control(db);
     QString failure;
-    if (!control.exec(ws.dialect().beginWrite()))
-        failure = control.lastError().text();
-
+    QString failureState;
     std::vector<QList<StoreResult>> results(jobs.size());
     std::vector<bool> rolledBack(jobs.size(), false);
     QHash<QString, int> insertedBySlug;
-    for (size_t j = 0; j < jobs.size() && failure.isEmpty(); ++j) {
-        WriteJob &job = jobs[j];
-        bool bad = false;
-        results[j] = store.storeMany(job.definition, job.events, job.source, job.receivedAtUs);
-        for (const StoreResult &r : std::as_const(results[j])) {
-            if (r.outcome == StoreOutcome::Failed)
-                failure = r.error; // the whole group rolls back and every request is told
-            bad = bad || (job.atomic && r.outcome == StoreOutcome::Conflict);
+    for (int attempt = 0;; ++attempt) {
+        failure.clear();
+        failureState.clear();
+        insertedBySlug.clear();
+        std::fill(rolledBack.begin(), rolledBack.end(), false);
+        if (!control.exec(ws.dialect().beginWrite())) {
+            failure = control.lastError().text();
+            failureState = control.lastError().nativeErrorCode();
         }
-        if (bad && failure.isEmpty()) {
-            // An atomic job with a conflict stores nothing. Its only writes are inserts
-            // (a conflict means the policy is reject, so nothing was overwritten):
-            // deleting them undoes the job without a savepoint, whose sub-journal would
-            // copy every touched page.
-            QList<qint64> inserted;
-            for (const StoreResult &r : std::as_const(results[j]))
-                if (r.outcome == StoreOutcome::Inserted)
-                    inserted.append(r.rowId);
-            if (!store.removeInserted(job.definition, inserted, &failure))
-                break;
-            rolledBack[j] = true;
+        for (size_t j = 0; j < jobs.size() && failure.isEmpty(); ++j) {
+            WriteJob &job = jobs[j];
+            bool bad = false;
+            results[j] = store.storeMany(job.definition, job.events, job.source, job.receivedAtUs);
+            for (const StoreResult &r : std::as_const(results[j])) {
+                if (r.outcome == StoreOutcome::Failed && failure.isEmpty()) {
+                    failure = r.error; // the whole group rolls back and every request is told
+                    failureState = r.sqlState;
+                }
+                bad = bad || (job.atomic && r.outcome == StoreOutcome::Conflict);
+            }
+            if (bad && failure.isEmpty()) {
+                // An atomic job with a conflict stores nothing. Its only writes are inserts
+                // (a conflict means the policy is reject, so nothing was overwritten):
+                // deleting them undoes the job without a savepoint, whose sub-journal would
+                // copy every touched page.
+                QList<qint64> inserted;
+                for (const StoreResult &r : std::as_const(results[j]))
+                    if (r.outcome == StoreOutcome::Inserted)
+                        inserted.append(r.rowId);
+                if (!store.removeInserted(job.definition, inserted, &failure))
+                    break;
+                rolledBack[j] = true;
+            }
+            if (!rolledBack[j]) {
+                int inserted = 0;
+                for (const StoreResult &r : std::as_const(results[j]))
+                    inserted += r.outcome == StoreOutcome::Inserted || r.outcome == StoreOutcome::Overwritten;
+                insertedBySlug[job.definition.slug] += inserted;
+            }
         }
-        if (!rolledBack[j]) {
-            int inserted = 0;
-            for (const StoreResult &r : std::as_const(results[j]))
-                inserted += r.outcome == StoreOutcome::Inserted || r.outcome == StoreOutcome::Overwritten;
-            insertedBySlug[job.definition.slug] += inserted;
+        if (failure.isEmpty() && !control.exec(QStringLiteral("COMMIT"))) {
+            failure = control.lastError().text();
+            failureState = control.lastError().nativeErrorCode();
         }
+        if (failure.isEmpty())
+            break;
+        QSqlQuery(db).exec(QStringLiteral("ROLLBACK"));
+        if (retryable(failureState) && attempt < MaxDeadlockRetries) {
+            // Two nodes inserting overlapping keys in different orders: PostgreSQL
+            // cancelled this group to break the deadlock. The other one has committed
+            // or will; this one again sees its rows as duplicates.
+            qCInfo(lcWriter) << "group commit retried after" << failureState << failure.simplified();
+            continue;
+        }
+        break;
     }
-    if (failure.isEmpty() && !control.exec(QStringLiteral("COMMIT")))
-        failure = control.lastError().text();
+    bool connectionLost = false;
     if (!failure.isEmpty()) {
         qCWarning(lcWriter) << "group commit failed:" << failure;
-        QSqlQuery(db).exec(QStringLiteral("ROLLBACK"));
         store.forgetStatements();
+        // On a server database, a failure may mean the connection is gone (the server
+        // restarted: 57P01, 08006, or no SQLSTATE at all). Ask it.
+        if (ws.dialect().kind() != SqlDialect::Kind::SQLite) {
+            QSqlQuery probe(db);
+            connectionLost = !probe.exec(QStringLiteral("SELECT 1"));
+        }
     }
     const double seconds = double(timer.nsecsElapsed()) / 1e9;
     recordLatency(seconds);
@@ -228,7 +310,13 @@ void GroupCommitWriter::commitGroup(Workspace &ws, EventStore &store, std::deque
         for (auto it = insertedBySlug.cbegin(); it != insertedBySlug.cend(); ++it)
             if (it.value() > 0)
                 emit committed(it.key(), it.value());
+    if (connectionLost) {
+        if (!letters.empty())
+            qCWarning(lcWriter) << letters.size() << "dead letter(s) not recorded: no database connection";
+        return false;
+    }
     recordSideWrites(ws, letters, keyUse);
+    return true;
 }
 
 void GroupCommitWriter::recordSideWrites(Workspace &ws, const std::deque<DeadLetter> &letters,

@@ -82,7 +82,9 @@ protected:
     void run() override;
 
 private:
-    void commitGroup(Workspace &ws, EventStore &store, std::deque<WriteJob> &jobs, std::deque<DeadLetter> &letters,
+    // False when the connection to the database is gone (PostgreSQL): every job was
+    // answered with the failure, and run() reconnects with backoff.
+    bool commitGroup(Workspace &ws, EventStore &store, std::deque<WriteJob> &jobs, std::deque<DeadLetter> &letters,
                      const QHash<qint64, qint64> &keyUse);
     void recordSideWrites(Workspace &ws, const std::deque<DeadLetter> &letters, const QHash<qint64, qint64> &keyUse);
     void recordLatency(double seconds);

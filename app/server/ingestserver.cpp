@@ -11,6 +11,8 @@
 #include <QHttpServerRequest>
 #include <QLoggingCategory>
 #include <QPointer>
+#include <QSqlError>
+#include <QSqlQuery>
 #include <QTcpSocket>
 #include <QTimer>
 #include <QUrlQuery>
@@ -159,13 +161,49 @@ void IngestServer::flushAll()
     }
 }
 
+bool IngestServer::ensureReader(bool probe)
+{
+    if (m_reader && probe && m_reader->dialect().kind() != SqlDialect::Kind::SQLite) {
+        QSqlQuery q(m_reader->database());
+        if (!q.exec(QStringLiteral("SELECT 1"))) {
+            qCWarning(lcServer) << "the read connection is lost; reopening it:" << q.lastError().text().simplified();
+            m_reader.reset();
+            m_readerRetry = QDeadlineTimer(0);
+            m_readerBackoffMs = 100;
+        }
+    }
+    if (m_reader)
+        return true;
+    if (m_location.isEmpty() || !m_readerRetry.hasExpired())
+        return false;
+    QString error;
+    m_reader = Workspace::open(m_location, &error);
+    if (m_reader) {
+        qCInfo(lcServer) << "the read connection is open again";
+        m_readerBackoffMs = 100;
+        return true;
+    }
+    m_readerRetry.setRemainingTime(m_readerBackoffMs);
+    m_readerBackoffMs = std::min(m_readerBackoffMs * 2, 5000);
+    return false;
+}
+
 void IngestServer::reloadCaches()
 {
-    if (!m_reader)
+    // While the database is unreachable the caches stay as they were: requests keep
+    // their definitions and keys, and the writer answers 503 with Retry-After.
+    if (m_organisation.isEmpty() || !ensureReader(true)) // not started, or unreachable
         return;
     m_sinceReload.start();
+    bool ok = true;
+    QList<UsageEventDefinition> loaded = m_reader->definitions(&ok);
+    QList<QPair<qint64, QByteArray>> digests = ok ? ApiKeys::liveDigests(*m_reader, &ok) : decltype(digests)();
+    if (!ok) {
+        ensureReader(true);
+        return;
+    }
     QHash<QString, UsageEventDefinition> defs;
-    for (UsageEventDefinition &d : m_reader->definitions())
+    for (UsageEventDefinition &d : loaded)
         defs.insert(d.slug.toLower(), std::move(d));
     const bool changed = defs.size() != m_definitions.size()
         || std::any_of(defs.cbegin(), defs.cend(), [this](const UsageEventDefinition &d) {
@@ -175,7 +213,7 @@ void IngestServer::reloadCaches()
     m_definitions = std::move(defs);
     if (changed && m_writer)
         m_writer->forgetStatements();
-    m_keyDigests = ApiKeys::liveDigests(*m_reader);
+    m_keyDigests = std::move(digests);
     if (!m_keyUse.isEmpty() && m_writer) {
         m_writer->submitKeyUse(m_keyUse);
         m_keyUse.clear();
@@ -245,7 +283,8 @@ void IngestServer::send(QHttpServerResponder &r, int status, const QByteArray &b
 }
 
 void IngestServer::sendLater(const Responder &responder, const QPointer<QTcpSocket> &socket, int status,
-                             const QByteArray &body, const QByteArray &contentType)
+                             const QByteArray &body, const QByteArray &contentType,
+                             const QList<QPair<QByteArray, QByteArray>> &extraHeaders)
 {
     // Runs on the server thread after the commit. A client that hung up has taken
     // its socket with it: writing through the responder then would crash Qt 6.4.
@@ -253,7 +292,7 @@ void IngestServer::sendLater(const Responder &responder, const QPointer<QTcpSock
         return;
     if (m_tcp)
         m_tcp->responsePending(socket, false);
-    send(*responder, status, body, contentType);
+    send(*responder, status, body, contentType, extraHeaders);
 }
 
 void IngestServer::deadLetter(const QHttpServerRequest &request, const QString &slug, int status,
@@ -437,9 +476,10 @@ void IngestServer::ingest(const QHttpServerRequest &request, QTcpSocket *socket,
         QMetaObject::invokeMethod(this, [=, this] {
             if (!error.isEmpty()) {
                 m_counters.rejectedByStatus[503]++;
+                // Nothing of this request was committed: sending it again is safe.
                 sendLater(responder, guard, 503,
                           problemBody(HttpError::Unavailable, QStringLiteral("The event was not stored: %1").arg(error), path),
-                          "application/problem+json");
+                          "application/problem+json", {{"Retry-After", "1"}});
                 return;
             }
             int stored = 0, duplicates = 0;
@@ -566,10 +606,15 @@ void IngestServer::list(const QHttpServerRequest &request, QTcpSocket *socket, c
     }
     if (!problems.isEmpty())
         return reject(request, socket, slug, HttpError::BadRequest, QStringLiteral("Bad query parameters."), problems);
+    if (!ensureReader(false))
+        return reject(request, socket, slug, HttpError::Unavailable,
+                      QStringLiteral("The database is unreachable; reconnecting."));
     QString error;
     const QList<StoredEvent> rows = EventStore::list(*m_reader, *definition, filter, &error);
-    if (!error.isEmpty())
+    if (!error.isEmpty()) {
+        ensureReader(true); // a lost connection is reopened for the next request
         return reject(request, socket, slug, HttpError::Unavailable, error);
+    }
     QByteArray body = "{\"data\":[";
     for (qsizetype i = 0; i < rows.size(); ++i) {
         if (i)

@@ -4,6 +4,7 @@
 #include "usageevent.h"
 
 #include <QAbstractHttpServer>
+#include <QDeadlineTimer>
 #include <QElapsedTimer>
 #include <QHash>
 #include <QHttpServerResponder>
@@ -79,13 +80,19 @@ private:
               const QByteArray &contentType = QByteArrayLiteral("application/json"),
               const QList<QPair<QByteArray, QByteArray>> &extraHeaders = {});
     void sendLater(const Responder &responder, const QPointer<QTcpSocket> &socket, int status, const QByteArray &body,
-                   const QByteArray &contentType = QByteArrayLiteral("application/json"));
+                   const QByteArray &contentType = QByteArrayLiteral("application/json"),
+                   const QList<QPair<QByteArray, QByteArray>> &extraHeaders = {});
+    // The read connection, opened again (with backoff) after it was lost; `probe`
+    // asks a server database whether the connection still lives. False: none now.
+    bool ensureReader(bool probe);
 
     QString m_location;
     GroupCommitWriter *m_writer;
     EndpointLimits m_limits;
     GuardedTcpServer *m_tcp = nullptr;
     std::unique_ptr<Workspace> m_reader;
+    QDeadlineTimer m_readerRetry;    // no reopen before this, after a failed one
+    int m_readerBackoffMs = 100;
     QString m_organisation;
     QHash<QString, UsageEventDefinition> m_definitions; // by lower-case slug
     QList<QPair<qint64, QByteArray>> m_keyDigests;
