@@ -10,6 +10,7 @@
 
 #include <QHttpServerRequest>
 #include <QLoggingCategory>
+#include <QMutexLocker>
 #include <QPointer>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -148,6 +149,30 @@ void IngestServer::beginShutdown()
         m_tcp->setRefuseNewRequests(true);
         m_tcp->pauseAccepting();
     }
+}
+
+void IngestServer::postCompletion(std::function<void()> answer)
+{
+    // Called on the writer thread for every job of a group: one wake-up of this
+    // thread per group, not one per request.
+    QMutexLocker lock(&m_completionsMutex);
+    m_completions.push_back(std::move(answer));
+    if (!m_drainPosted) {
+        m_drainPosted = true;
+        QMetaObject::invokeMethod(this, &IngestServer::drainCompletions, Qt::QueuedConnection);
+    }
+}
+
+void IngestServer::drainCompletions()
+{
+    std::vector<std::function<void()>> answers;
+    {
+        QMutexLocker lock(&m_completionsMutex);
+        answers.swap(m_completions);
+        m_drainPosted = false;
+    }
+    for (const auto &answer : answers)
+        answer();
 }
 
 void IngestServer::flushAll()
@@ -473,7 +498,7 @@ void IngestServer::ingest(const QHttpServerRequest &request, QTcpSocket *socket,
     const ValidatedEvent first = job.events.first();
     job.done = [this, responder, guard, batch, partial, indexes, rejectedJson, rejectedCount, path, slug, requestBody,
                 headers, first](const QList<StoreResult> &results, const QString &error, bool rolledBack) {
-        QMetaObject::invokeMethod(this, [=, this] {
+        postCompletion([=, this] {
             if (!error.isEmpty()) {
                 m_counters.rejectedByStatus[503]++;
                 // Nothing of this request was committed: sending it again is safe.
@@ -552,7 +577,7 @@ void IngestServer::ingest(const QHttpServerRequest &request, QTcpSocket *socket,
             const bool allGood = conflicts.isEmpty() && rejectedCount == 0;
             sendLater(responder, guard, allGood && stored > 0 ? 201 : 200, body);
             Q_UNUSED(partial);
-        }, Qt::QueuedConnection);
+        });
     };
     if (m_tcp)
         m_tcp->responsePending(socket, true);

@@ -8,8 +8,11 @@
 #include <QElapsedTimer>
 #include <QHash>
 #include <QHttpServerResponder>
+#include <QMutex>
 
 #include <atomic>
+#include <functional>
+#include <vector>
 #include <memory>
 
 class QTimer;
@@ -51,6 +54,9 @@ public:
     Q_INVOKABLE void reloadCaches();
     // Pushes every answer written so far onto the wire (used at shutdown).
     Q_INVOKABLE void flushAll();
+    // Any thread: runs `answer` on the server thread; answers queued together run
+    // in one go (the writer finishes a whole group at once).
+    void postCompletion(std::function<void()> answer);
 
 signals:
     void started(const QString &url, quint16 port);
@@ -61,6 +67,7 @@ protected:
     void missingHandler(const QHttpServerRequest &request, QTcpSocket *socket) override;
 
 private:
+    void drainCompletions();
     using Responder = std::shared_ptr<QHttpServerResponder>;
 
     void ingest(const QHttpServerRequest &request, QTcpSocket *socket, const QString &slug, bool batch);
@@ -97,7 +104,10 @@ private:
     QHash<QString, UsageEventDefinition> m_definitions; // by lower-case slug
     QList<QPair<qint64, QByteArray>> m_keyDigests;
     QHash<qint64, qint64> m_keyUse;
-    QList<QPair<QByteArray, QByteArray>> m_headers; // of the request being handled // key id -> last use, handed to the writer every reload
+    QList<QPair<QByteArray, QByteArray>> m_headers; // of the request being handled
+    QMutex m_completionsMutex;
+    std::vector<std::function<void()>> m_completions; // guarded by m_completionsMutex
+    bool m_drainPosted = false;                       // guarded by m_completionsMutex // key id -> last use, handed to the writer every reload
     QElapsedTimer m_sinceReload;
     QTimer *m_reloadTimer = nullptr;
     bool m_shuttingDown = false;
