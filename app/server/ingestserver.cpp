@@ -18,6 +18,8 @@
 #include <QTimer>
 #include <QUrlQuery>
 
+#include <sys/socket.h>
+
 Q_LOGGING_CATEGORY(lcServer, "meterdesk.server")
 
 namespace meterdesk {
@@ -304,7 +306,20 @@ void IngestServer::send(QHttpServerResponder &r, int status, const QByteArray &b
     for (const auto &[k, v] : extraHeaders)
         out += k + ": " + v + "\r\n";
     out += "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
-    r.socket()->write(out);
+    // Straight to the kernel when nothing is queued before it: through QTcpSocket's
+    // buffer, Qt 6.4 registers and unregisters a write notifier for every answer,
+    // and each of those wakes this thread's event loop once more. Whatever the
+    // kernel does not take at once goes through QTcpSocket as usual.
+    QTcpSocket *socket = r.socket();
+    qsizetype sent = 0;
+    if (socket->bytesToWrite() == 0 && socket->state() == QAbstractSocket::ConnectedState) {
+        const ssize_t n = ::send(int(socket->socketDescriptor()), out.constData(), size_t(out.size()),
+                                 MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0)
+            sent = qsizetype(n);
+    }
+    if (sent < out.size())
+        socket->write(out.constData() + sent, out.size() - sent);
 }
 
 void IngestServer::sendLater(const Responder &responder, const QPointer<QTcpSocket> &socket, int status,
