@@ -87,6 +87,21 @@ void touch(Workspace &ws, const QByteArray &keyDigest, qint64 atUs)
     q.exec();
 }
 
+bool recordUse(Workspace &ws, const QHash<qint64, qint64> &lastUse, QString *error)
+{
+    QSqlQuery q(ws.database());
+    q.prepare(QStringLiteral("UPDATE api_keys SET last_used_at = ? WHERE id = ?"));
+    for (auto it = lastUse.cbegin(); it != lastUse.cend(); ++it) {
+        q.addBindValue(it.value());
+        q.addBindValue(it.key());
+        if (!q.exec()) {
+            *error = q.lastError().text();
+            return false;
+        }
+    }
+    return true;
+}
+
 QList<QPair<qint64, QByteArray>> liveDigests(const Workspace &ws, bool *ok)
 {
     QList<QPair<qint64, QByteArray>> out;

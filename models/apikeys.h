@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QHash>
 #include <QList>
 #include <QString>
 
@@ -34,6 +35,8 @@ std::optional<CreatedApiKey> create(Workspace &workspace, const QString &name, Q
 QList<ApiKeyInfo> list(const Workspace &workspace);
 bool revoke(Workspace &workspace, qint64 id, QString *error);
 void touch(Workspace &workspace, const QByteArray &digest, qint64 atUs);
+// Key id -> when it was last used (call inside a write transaction).
+bool recordUse(Workspace &workspace, const QHash<qint64, qint64> &lastUse, QString *error);
 
 QByteArray digest(QByteArrayView key);                    // SHA-256, raw 32 bytes
 // (id, digest); *ok false when the query failed (not: no live keys).

@@ -25,6 +25,33 @@ QString DeadLetterRecord::summary() const
 
 namespace DeadLetters {
 
+bool append(Workspace &ws, const QList<DeadLetterRecord> &letters, QString *error)
+{
+    QSqlQuery q(ws.database());
+    q.prepare(QStringLiteral("INSERT INTO dead_letters (received_at, slug, status, problem, body, headers) "
+                             "VALUES (?, ?, ?, ?, ?, ?)"));
+    // An empty body is text, not NULL (the column is NOT NULL).
+    const auto text = [](const QByteArray &bytes) { return bytes.isEmpty() ? QStringLiteral("") : QString::fromUtf8(bytes); };
+    for (const DeadLetterRecord &l : letters) {
+        q.addBindValue(l.receivedAtUs);
+        q.addBindValue(l.slug);
+        q.addBindValue(l.status);
+        q.addBindValue(text(l.problem));
+        q.addBindValue(text(l.body));
+        q.addBindValue(text(l.headers));
+        if (!q.exec()) {
+            *error = q.lastError().text();
+            return false;
+        }
+    }
+    QSqlQuery prune(ws.database());
+    if (!prune.exec(QStringLiteral("DELETE FROM dead_letters WHERE id <= (SELECT max(id) FROM dead_letters) - %1").arg(Kept))) {
+        *error = prune.lastError().text();
+        return false;
+    }
+    return true;
+}
+
 QList<DeadLetterRecord> list(const Workspace &ws, const QString &slug, int limit)
 {
     QList<DeadLetterRecord> out;

@@ -23,9 +23,13 @@ struct DeadLetterRecord
     QString summary() const;
 };
 
-// Reads and prunes the dead-letter table. Synchronous; the table is bounded
-// (10,000 rows), so it is fine on the GUI thread's connection.
+// The dead-letter table: written by the endpoint's writer, read and pruned by the
+// Rejected tab. Synchronous; the table is bounded, so reads are fine on the GUI
+// thread's connection.
 namespace DeadLetters {
+inline constexpr int Kept = 10000; // the newest rejected requests kept
+// Adds letters (call inside a write transaction) and prunes to the newest `Kept`.
+bool append(Workspace &workspace, const QList<DeadLetterRecord> &letters, QString *error);
 QList<DeadLetterRecord> list(const Workspace &workspace, const QString &slug, int limit = 10000);
 bool remove(Workspace &workspace, const QList<qint64> &ids, QString *error);
 bool clear(Workspace &workspace, const QString &slug, QString *error);

@@ -34,6 +34,39 @@ qint64 Workspace::nowUs()
     return QDateTime::currentMSecsSinceEpoch() * 1000;
 }
 
+namespace {
+bool run(const QSqlDatabase &db, const QString &sql, QString *error, QString *sqlState)
+{
+    QSqlQuery q(db);
+    if (q.exec(sql))
+        return true;
+    *error = q.lastError().text();
+    if (sqlState)
+        *sqlState = q.lastError().nativeErrorCode();
+    return false;
+}
+} // namespace
+
+bool Workspace::beginWrite(QString *error, QString *sqlState)
+{
+    return run(database(), m_dialect.beginWrite(), error, sqlState);
+}
+
+bool Workspace::commit(QString *error, QString *sqlState)
+{
+    return run(database(), QStringLiteral("COMMIT"), error, sqlState);
+}
+
+void Workspace::rollback()
+{
+    QSqlQuery(database()).exec(QStringLiteral("ROLLBACK"));
+}
+
+bool Workspace::isReachable()
+{
+    return QSqlQuery(database()).exec(QStringLiteral("SELECT 1"));
+}
+
 void Workspace::tuneForBulkWrites()
 {
     if (m_dialect.kind() == SqlDialect::Kind::SQLite) {

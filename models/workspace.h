@@ -59,6 +59,15 @@ public:
 
     static qint64 nowUs();
 
+    // Write transactions for the one writer (BEGIN IMMEDIATE on SQLite, so the lock
+    // is taken up front). On failure: the message and, when the database gives one,
+    // its SQLSTATE (PostgreSQL deadlocks are worth a retry).
+    bool beginWrite(QString *error, QString *sqlState = nullptr);
+    bool commit(QString *error, QString *sqlState = nullptr);
+    void rollback();
+    // Whether a server database still answers (a failed statement may mean it restarted).
+    bool isReachable();
+
     // For the one writer: a page cache big enough that a large group commit does
     // not spill pages to the WAL twice.
     void tuneForBulkWrites();

@@ -1,19 +1,18 @@
 #include "groupcommitwriter.h"
 
+#include "apikeys.h"
+
 #include "workspace.h"
 
 #include <QDeadlineTimer>
 #include <QElapsedTimer>
 #include <QLoggingCategory>
-#include <QSqlError>
-#include <QSqlQuery>
 
 Q_LOGGING_CATEGORY(lcWriter, "meterdesk.writer")
 
 namespace meterdesk {
 
 namespace {
-constexpr int MaxDeadLetters = 10000;
 constexpr int MaxQueuedLetters = 1000;
 constexpr int InitialBackoffMs = 100;
 constexpr int MaxBackoffMs = 5000;
@@ -218,8 +217,6 @@ bool GroupCommitWriter::commitGroup(Workspace &ws, EventStore &store, std::deque
 {
     QElapsedTimer timer;
     timer.start();
-    QSqlDatabase db = ws.database();
-    QSqlQuery control(db);
     QString failure;
     QString failureState;
     std::vector<QList<StoreResult>> results(jobs.size());
@@ -230,10 +227,7 @@ bool GroupCommitWriter::commitGroup(Workspace &ws, EventStore &store, std::deque
         failureState.clear();
         insertedBySlug.clear();
         std::fill(rolledBack.begin(), rolledBack.end(), false);
-        if (!control.exec(ws.dialect().beginWrite())) {
-            failure = control.lastError().text();
-            failureState = control.lastError().nativeErrorCode();
-        }
+        ws.beginWrite(&failure, &failureState);
         for (size_t j = 0; j < jobs.size() && failure.isEmpty(); ++j) {
             WriteJob &job = jobs[j];
             bool bad = false;
@@ -265,13 +259,11 @@ bool GroupCommitWriter::commitGroup(Workspace &ws, EventStore &store, std::deque
                 insertedBySlug[job.definition.slug] += inserted;
             }
         }
-        if (failure.isEmpty() && !control.exec(QStringLiteral("COMMIT"))) {
-            failure = control.lastError().text();
-            failureState = control.lastError().nativeErrorCode();
-        }
+        if (failure.isEmpty())
+            ws.commit(&failure, &failureState);
         if (failure.isEmpty())
             break;
-        QSqlQuery(db).exec(QStringLiteral("ROLLBACK"));
+        ws.rollback();
         if (retryable(failureState) && attempt < MaxDeadlockRetries) {
             // Two nodes inserting overlapping keys in different orders: PostgreSQL
             // cancelled this group to break the deadlock. The other one has committed
@@ -287,10 +279,8 @@ bool GroupCommitWriter::commitGroup(Workspace &ws, EventStore &store, std::deque
         store.forgetStatements();
         // On a server database, a failure may mean the connection is gone (the server
         // restarted: 57P01, 08006, or no SQLSTATE at all). Ask it.
-        if (ws.dialect().kind() != SqlDialect::Kind::SQLite) {
-            QSqlQuery probe(db);
-            connectionLost = !probe.exec(QStringLiteral("SELECT 1"));
-        }
+        if (ws.dialect().kind() != SqlDialect::Kind::SQLite)
+            connectionLost = !ws.isReachable();
     }
     const double seconds = double(timer.nsecsElapsed()) / 1e9;
     recordLatency(seconds);
@@ -322,58 +312,18 @@ bool GroupCommitWriter::commitGroup(Workspace &ws, EventStore &store, std::deque
 void GroupCommitWriter::recordSideWrites(Workspace &ws, const std::deque<DeadLetter> &letters,
                                          const QHash<qint64, qint64> &keyUse)
 {
-    QSqlDatabase db = ws.database();
-    QSqlQuery control(db);
     // Dead letters and key use in a transaction of their own: a letter the database
     // refuses (on PostgreSQL a failed statement aborts the whole transaction) never
     // costs the events their commit. After the answers: it delays none.
     if (letters.empty() && keyUse.isEmpty())
         return;
     QString failure;
-    if (!control.exec(ws.dialect().beginWrite()))
-        failure = control.lastError().text();
-    if (failure.isEmpty() && !letters.empty()) {
-        QSqlQuery q(db);
-        q.prepare(QStringLiteral("INSERT INTO dead_letters (received_at, slug, status, problem, body, headers) "
-                                 "VALUES (?, ?, ?, ?, ?, ?)"));
-        // An empty body is text, not NULL (the column is NOT NULL).
-        const auto text = [](const QByteArray &bytes) {
-            return bytes.isEmpty() ? QStringLiteral("") : QString::fromUtf8(bytes);
-        };
-        for (const DeadLetter &l : letters) {
-            q.addBindValue(l.receivedAtUs);
-            q.addBindValue(l.slug);
-            q.addBindValue(l.status);
-            q.addBindValue(text(l.problem));
-            q.addBindValue(text(l.body));
-            q.addBindValue(text(l.headers));
-            if (!q.exec()) {
-                failure = q.lastError().text();
-                break;
-            }
-        }
-        // Bounded: keep the newest MaxDeadLetters.
-        if (failure.isEmpty()
-            && !control.exec(QStringLiteral("DELETE FROM dead_letters WHERE id <= (SELECT max(id) FROM dead_letters) - %1")
-                                 .arg(MaxDeadLetters)))
-            failure = control.lastError().text();
-    }
-    if (failure.isEmpty() && !keyUse.isEmpty()) {
-        QSqlQuery q(db);
-        q.prepare(QStringLiteral("UPDATE api_keys SET last_used_at = ? WHERE id = ?"));
-        for (auto it = keyUse.cbegin(); it != keyUse.cend() && failure.isEmpty(); ++it) {
-            q.addBindValue(it.value());
-            q.addBindValue(it.key());
-            if (!q.exec())
-                failure = q.lastError().text();
-        }
-    }
-    if (failure.isEmpty() && !control.exec(QStringLiteral("COMMIT")))
-        failure = control.lastError().text();
-    if (!failure.isEmpty()) {
-        qCWarning(lcWriter) << "dead letters / key use not recorded:" << failure;
-        QSqlQuery(db).exec(QStringLiteral("ROLLBACK"));
-    }
+    if (ws.beginWrite(&failure)
+        && (letters.empty() || DeadLetters::append(ws, QList<DeadLetter>(letters.begin(), letters.end()), &failure))
+        && (keyUse.isEmpty() || ApiKeys::recordUse(ws, keyUse, &failure)) && ws.commit(&failure))
+        return;
+    qCWarning(lcWriter) << "dead letters / key use not recorded:" << failure;
+    ws.rollback();
 }
 
 } // namespace meterdesk

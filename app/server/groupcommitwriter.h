@@ -1,5 +1,6 @@
 #pragma once
 
+#include "deadletters.h"
 #include "eventstore.h"
 #include "usageevent.h"
 #include "validator.h"
@@ -16,16 +17,8 @@ namespace meterdesk {
 
 class Workspace;
 
-// A rejected request kept for the Rejected tab (DESIGN.md §4: bounded).
-struct DeadLetter
-{
-    qint64 receivedAtUs = 0;
-    QString slug;
-    int status = 0;
-    QByteArray problem;
-    QByteArray body;    // cut to a cap by the caller
-    QByteArray headers; // JSON object, credentials removed
-};
+// A rejected request kept for the Rejected tab (bounded: DeadLetters::Kept).
+using DeadLetter = DeadLetterRecord;
 
 struct WriteJob
 {

@@ -12,8 +12,6 @@
 #include <QLoggingCategory>
 #include <QMutexLocker>
 #include <QPointer>
-#include <QSqlError>
-#include <QSqlQuery>
 #include <QTcpSocket>
 #include <QTimer>
 #include <QUrlQuery>
@@ -191,9 +189,8 @@ void IngestServer::flushAll()
 bool IngestServer::ensureReader(bool probe)
 {
     if (m_reader && probe && m_reader->dialect().kind() != SqlDialect::Kind::SQLite) {
-        QSqlQuery q(m_reader->database());
-        if (!q.exec(QStringLiteral("SELECT 1"))) {
-            qCWarning(lcServer) << "the read connection is lost; reopening it:" << q.lastError().text().simplified();
+        if (!m_reader->isReachable()) {
+            qCWarning(lcServer) << "the read connection is lost; reopening it";
             m_reader.reset();
             m_readerRetry = QDeadlineTimer(0);
             m_readerBackoffMs = 100;
@@ -544,8 +541,13 @@ void IngestServer::ingest(const QHttpServerRequest &request, QTcpSocket *socket,
                                        "duplicate policy is reject.")
                             .arg(r.rowId).arg(first.customerId, Timestamp::toIso(first.timestampUs)),
                         path, {}, "\"existing_id\":" + QByteArray::number(r.rowId));
-                    DeadLetter letter{Workspace::nowUs(), slug, 409, problem, requestBody.left(DeadLetterBodyCap),
-                                      redactedHeaders(headers)};
+                    DeadLetter letter;
+                    letter.receivedAtUs = Workspace::nowUs();
+                    letter.slug = slug;
+                    letter.status = 409;
+                    letter.problem = problem;
+                    letter.body = requestBody.left(DeadLetterBodyCap);
+                    letter.headers = redactedHeaders(headers);
                     m_writer->submitDeadLetter(std::move(letter));
                     return sendLater(responder, guard, 409, problem, "application/problem+json");
                 }

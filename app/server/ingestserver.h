@@ -21,7 +21,7 @@ namespace meterdesk {
 
 class GroupCommitWriter;
 class Workspace;
-struct DeadLetter;
+struct DeadLetterRecord;
 enum class HttpError;
 struct Problem;
 
