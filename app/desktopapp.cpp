@@ -13,7 +13,9 @@
 #include "httprequest.h"
 #include "ingestservice.h"
 #include "mainwindow.h"
+#include "openworkspacedialog.h"
 #include "settingspage.h"
+#include "sqldialect.h"
 #include "usageeventspage.h"
 #include "workspace.h"
 #include "workspaceservice.h"
@@ -21,6 +23,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QElapsedTimer>
+#include <QMessageBox>
 #include <QStackedWidget>
 #include <QStandardPaths>
 #include <QTextStream>
@@ -109,7 +112,7 @@ void DesktopApp::showList()
 void DesktopApp::build(const QString &listenOverride)
 {
     m_window = std::make_unique<MainWindow>();
-    m_window->setWindowTitle(tr("Meterdesk — %1").arg(m_service->location()));
+    m_window->setWindowTitle(tr("Meterdesk — %1").arg(SqlDialect::redacted(m_service->location())));
     m_metering = new QStackedWidget;
     m_list = new UsageEventsPage(m_service.get());
     m_eventPage = new EventPage(m_service.get());
@@ -121,6 +124,7 @@ void DesktopApp::build(const QString &listenOverride)
     m_window->addPage(tr("REST console"), m_console);
     m_window->addPage(tr("Settings"), m_settings);
 
+    addFileMenu();
     addHelpMenu();
     connect(m_list, &UsageEventsPage::openEvent, this, &DesktopApp::openEvent);
     connect(m_eventPage, &EventPage::back, this, &DesktopApp::showList);
@@ -170,6 +174,25 @@ void DesktopApp::build(const QString &listenOverride)
         m_lastAccepted = now;
     });
     rateTimer->start();
+}
+
+void DesktopApp::addFileMenu()
+{
+    connect(m_window->addFileAction(tr("&Open workspace…"), QKeySequence::Open), &QAction::triggered, this,
+            [this] { openWorkspaceDialog(); });
+}
+
+OpenWorkspaceDialog *DesktopApp::openWorkspaceDialog()
+{
+    // Opening is the check: the same migrations and connection as the switch itself.
+    auto *dialog = new OpenWorkspaceDialog(m_database, [](const QString &location) {
+        QString error;
+        return Workspace::open(location, &error) ? QString() : error;
+    }, m_window.get());
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &OpenWorkspaceDialog::openRequested, this, &DesktopApp::openWorkspaceRequested);
+    dialog->open();
+    return dialog;
 }
 
 void DesktopApp::addHelpMenu()
@@ -229,6 +252,44 @@ void DesktopApp::shutdown()
     m_endpoint->stop();
 }
 
+AppHost::AppHost(const QString &listenOverride, QObject *parent) : QObject(parent), m_listen(listenOverride) {}
+
+AppHost::~AppHost()
+{
+    shutdown();
+}
+
+bool AppHost::open(const QString &location, QString *error)
+{
+    std::unique_ptr<DesktopApp> next = DesktopApp::create(location, m_listen, error);
+    if (!next)
+        return false;
+    // Queued: the request comes from inside the old app's dialog, which goes with it.
+    connect(next.get(), &DesktopApp::openWorkspaceRequested, this, [this](const QString &where) {
+        QString why;
+        if (open(where, &why)) {
+            emit switched(where);
+            return;
+        }
+        if (m_app)
+            QMessageBox::warning(&m_app->window(), tr("Open workspace"), why);
+        emit switchFailed(where, why);
+    }, Qt::QueuedConnection);
+    std::unique_ptr<DesktopApp> previous = std::move(m_app);
+    if (previous)
+        previous->shutdown(); // endpoint drained and committed; its port is free again
+    m_app = std::move(next);
+    m_app->start();
+    previous.reset();
+    return true;
+}
+
+void AppHost::shutdown()
+{
+    if (m_app)
+        m_app->shutdown();
+}
+
 int runGui(const QString &database, const QString &listenOverride)
 {
     // Before any widget exists: the user's language when Meterdesk has it, else English.
@@ -236,14 +297,13 @@ int runGui(const QString &database, const QString &listenOverride)
     if (translator->load(QLocale(), QStringLiteral("meterdesk"), QStringLiteral("_"), QStringLiteral(":/i18n")))
         QCoreApplication::installTranslator(translator);
     QString error;
-    auto app = DesktopApp::create(database, listenOverride, &error);
-    if (!app) {
+    AppHost host(listenOverride);
+    if (!host.open(database, &error)) {
         QTextStream(stderr) << "meterdesk: " << error << Qt::endl;
         return ExitFailure;
     }
-    app->start();
     const int code = QApplication::exec();
-    app->shutdown();
+    host.shutdown();
     return code;
 }
 

@@ -13,6 +13,7 @@ class ConsolePage;
 class EventPage;
 class IngestService;
 class MainWindow;
+class OpenWorkspaceDialog;
 class SettingsPage;
 class UsageEventsPage;
 class WorkspaceService;
@@ -43,12 +44,21 @@ public:
     ConsolePage *consolePage() const { return m_console; }
     void openEvent(const QString &slug);
     void showList();
+    // File › Open workspace…: the dialog, open (window-modal, deletes itself on
+    // close); it validates by opening the workspace, then openWorkspaceRequested().
+    OpenWorkspaceDialog *openWorkspaceDialog();
+    QString location() const { return m_database; }
+
+signals:
+    // A validated workspace to switch to: whoever owns this app (AppHost) replaces it.
+    void openWorkspaceRequested(const QString &location);
 
 private:
     DesktopApp() = default;
     void build(const QString &listenOverride);
     void startEndpoint(const QString &hostPort);
     void addHelpMenu();
+    void addFileMenu();
 
     std::unique_ptr<WorkspaceService> m_service;
     std::unique_ptr<IngestService> m_endpoint;
@@ -63,6 +73,32 @@ private:
     bool m_listenOverridden = false;
     quint64 m_lastAccepted = 0;
     bool m_shutDown = false;
+};
+
+// The GUI process's current DesktopApp. Open replaces it without leaving the process:
+// the new workspace is opened and built first (a failure leaves the current app as
+// it was), then the current one shuts down (its endpoint drained and committed),
+// then the new one starts and the old one is deleted. An app's
+// openWorkspaceRequested() does the same, queued, so the app is never deleted
+// inside its own signal.
+class AppHost : public QObject
+{
+    Q_OBJECT
+public:
+    explicit AppHost(const QString &listenOverride, QObject *parent = nullptr);
+    ~AppHost() override;
+
+    bool open(const QString &location, QString *error);
+    DesktopApp *app() const { return m_app.get(); }
+    void shutdown();
+
+signals:
+    void switched(const QString &location);
+    void switchFailed(const QString &location, const QString &error);
+
+private:
+    QString m_listen;
+    std::unique_ptr<DesktopApp> m_app;
 };
 
 // `meterdesk` in GUI mode.

@@ -53,13 +53,11 @@ QString likeEscaped(const QString &text)
 
 } // namespace
 
-std::optional<Condition> toSql(const QString &column, Kind kind, const QString &input, QString *error)
+std::optional<Condition> toSql(const QString &lhs, Kind kind, const QString &input, QString *error)
 {
     const QString text = input.trimmed();
     if (text.isEmpty())
         return std::nullopt;
-    // Decimals are stored as exact text; compare them as numbers.
-    const QString lhs = kind == Kind::Decimal ? QStringLiteral("CAST(%1 AS REAL)").arg(column) : column;
     static const QStringList ops = {QStringLiteral(">="), QStringLiteral("<="), QStringLiteral("<>"),
                                     QStringLiteral("!="), QStringLiteral(">"),  QStringLiteral("<"),
                                     QStringLiteral("=")};
@@ -81,7 +79,7 @@ std::optional<Condition> toSql(const QString &column, Kind kind, const QString &
         return Condition{QStringLiteral("%1 BETWEEN ? AND ?").arg(lhs), {*lo, *hi}};
     }
     if (kind == Kind::Text)
-        return Condition{QStringLiteral("%1 LIKE ? ESCAPE '\\'").arg(column), {likeEscaped(text)}};
+        return Condition{QStringLiteral("%1 LIKE ? ESCAPE '\\'").arg(lhs), {likeEscaped(text)}};
     const auto v = operand(kind, text, error);
     if (!v)
         return std::nullopt;

@@ -21,8 +21,10 @@ struct Condition
     QVariantList binds; // in placeholder order
 };
 
-// `quotedColumn` is an identifier already quoted by SqlDialect::quote().
-std::optional<Condition> toSql(const QString &quotedColumn, Kind kind, const QString &text, QString *error);
+// `operand` is the column as the database compares it: an identifier quoted by
+// SqlDialect::quote(), or SqlDialect::filterOperand() of one (a cast where the
+// backend needs it: decimals as numbers, booleans as 0/1, typed columns as text).
+std::optional<Condition> toSql(const QString &operand, Kind kind, const QString &text, QString *error);
 
 } // namespace ColumnFilter
 } // namespace meterdesk

@@ -79,8 +79,12 @@ QString RowStore::whereClause(const RowsQuery &q, QVariantList *binds, QString *
     for (auto it = q.columnFilters.cbegin(); it != q.columnFilters.cend(); ++it) {
         if (it.key() < 0 || it.key() >= cols.size())
             continue;
+        const Column &c = cols[it.key()];
+        const QString operand = c.fieldIndex >= 0
+            ? m_workspace.dialect().filterOperand(SqlDialect::quote(c.sqlName), q.definition.schema.fields[c.fieldIndex].type)
+            : SqlDialect::quote(c.sqlName);
         QString why;
-        const auto cond = ColumnFilter::toSql(SqlDialect::quote(cols[it.key()].sqlName), cols[it.key()].kind, it.value(), &why);
+        const auto cond = ColumnFilter::toSql(operand, c.kind, it.value(), &why);
         if (!cond) {
             if (!why.isEmpty()) {
                 *error = QStringLiteral("%1: %2").arg(cols[it.key()].title, why);

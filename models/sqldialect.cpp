@@ -91,4 +91,45 @@ QString SqlDialect::placeholder(FieldType type) const
     return QStringLiteral("?");
 }
 
+QString SqlDialect::asTextForLike(const QString &quotedColumn, FieldType type) const
+{
+    if (m_kind == Kind::SQLite)
+        return quotedColumn; // TEXT already
+    switch (type) {
+    case FieldType::Uuid:
+    case FieldType::Date:
+    case FieldType::Array: return QStringLiteral("CAST(%1 AS TEXT)").arg(quotedColumn);
+    default: return quotedColumn;
+    }
+}
+
+QString SqlDialect::booleanAsInteger(const QString &quotedColumn) const
+{
+    return m_kind == Kind::SQLite ? quotedColumn // stored as 0/1
+                                  : QStringLiteral("CAST(%1 AS INTEGER)").arg(quotedColumn);
+}
+
+QString SqlDialect::decimalAsNumber(const QString &quotedColumn) const
+{
+    // SQLite keeps decimals as exact text; PostgreSQL as NUMERIC, whose REAL is float4.
+    return (m_kind == Kind::SQLite ? QStringLiteral("CAST(%1 AS REAL)") : QStringLiteral("CAST(%1 AS DOUBLE PRECISION)"))
+        .arg(quotedColumn);
+}
+
+QString SqlDialect::filterOperand(const QString &quotedColumn, FieldType type) const
+{
+    switch (type) {
+    case FieldType::Boolean: return booleanAsInteger(quotedColumn);
+    case FieldType::Decimal: return decimalAsNumber(quotedColumn);
+    case FieldType::Uuid:
+    case FieldType::Date:
+    case FieldType::Array: return asTextForLike(quotedColumn, type);
+    case FieldType::String:
+    case FieldType::Integer:
+    case FieldType::Float:
+    case FieldType::DateTime: break;
+    }
+    return quotedColumn;
+}
+
 } // namespace meterdesk

@@ -40,6 +40,15 @@ public:
     // cast lives here, not in callers.
     QString placeholder(FieldType type) const;
 
+    // A stored column as the Rows viewer's filters compare it (`quotedColumn` already
+    // quoted). SQLite keeps everything it can LIKE and compare as is; PostgreSQL's
+    // typed columns need a cast first.
+    QString asTextForLike(const QString &quotedColumn, FieldType type) const; // uuid, date, jsonb -> text
+    QString booleanAsInteger(const QString &quotedColumn) const;              // true/false -> 1/0
+    QString decimalAsNumber(const QString &quotedColumn) const;               // exact decimal -> floating
+    // The one the filter of a column of `type` uses: one of the three above, or the column.
+    QString filterOperand(const QString &quotedColumn, FieldType type) const;
+
 private:
     Kind m_kind;
 };

@@ -38,8 +38,9 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     statusBar()->addPermanentWidget(m_rate);
     setEndpointState(false, {});
 
-    QMenu *file = menuBar()->addMenu(tr("&File"));
-    QAction *quit = file->addAction(tr("&Quit"));
+    m_file = menuBar()->addMenu(tr("&File"));
+    m_fileEnd = m_file->addSeparator();
+    QAction *quit = m_file->addAction(tr("&Quit"));
     quit->setShortcut(QKeySequence::Quit);
     connect(quit, &QAction::triggered, this, &QWidget::close);
 
@@ -74,6 +75,14 @@ void MainWindow::setCurrentPage(int index)
 int MainWindow::currentPage() const
 {
     return m_pages->currentIndex();
+}
+
+QAction *MainWindow::addFileAction(const QString &text, const QKeySequence &shortcut)
+{
+    auto *action = new QAction(text, m_file);
+    action->setShortcut(shortcut);
+    m_file->insertAction(m_fileEnd, action);
+    return action;
 }
 
 QAction *MainWindow::addHelpAction(const QString &text, const QKeySequence &shortcut)

@@ -24,6 +24,8 @@ public:
     int addPage(const QString &title, QWidget *page);
     void setCurrentPage(int index);
     int currentPage() const;
+    // Adds an entry to the File menu, above Quit; app/ connects it.
+    QAction *addFileAction(const QString &text, const QKeySequence &shortcut = {});
     // Adds an entry to the Help menu (created with the first entry); app/ connects it.
     QAction *addHelpAction(const QString &text, const QKeySequence &shortcut = {});
 
@@ -39,6 +41,8 @@ private:
     QLabel *m_url = nullptr;
     QLabel *m_state = nullptr;
     QLabel *m_rate = nullptr;
+    QMenu *m_file = nullptr;
+    QAction *m_fileEnd = nullptr; // the separator above Quit
     QMenu *m_help = nullptr;
 };
 
