@@ -78,6 +78,13 @@
     </message>
 </context>
 <context>
+    <name>meterdesk::AppHost</name>
+    <message>
+        <source>Open workspace</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>meterdesk::ConsoleClient</name>
     <message>
         <source>Not a valid URL: %1</source>
@@ -403,6 +410,10 @@
     </message>
     <message>
         <source>Stopped (Settings › Endpoint starts it)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Open workspace…</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -943,6 +954,33 @@
     </message>
     <message>
         <source>%1 events/s</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>meterdesk::OpenWorkspaceDialog</name>
+    <message>
+        <source>Open workspace</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A SQLite file (created when it does not exist), or a PostgreSQL database as &lt;code&gt;postgresql://user[:password]@host[:port]/dbname&lt;/code&gt;.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>/path/to/workspace.db or postgresql://…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Workspace file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Meterdesk workspaces (*.db *.sqlite);;All files (*)</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
