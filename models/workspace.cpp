@@ -245,6 +245,20 @@ bool Workspace::migrate(QString *error)
                            "action TEXT NOT NULL, before_json TEXT, after_json TEXT, actor TEXT NOT NULL)").arg(id, big),
             QStringLiteral("CREATE INDEX audit_log_slug ON audit_log (slug, row_id)"),
         },
+        {
+            // Meter preview (docs/METERS.md): saved SQL templates and usage alerts per usage event.
+            QStringLiteral("CREATE TABLE meter_queries (%1, slug TEXT NOT NULL, name TEXT NOT NULL, "
+                           "sql_text TEXT NOT NULL, created_at %2 NOT NULL, updated_at %2 NOT NULL)").arg(id, big),
+            QStringLiteral("CREATE INDEX meter_queries_slug ON meter_queries (slug, id)"),
+            QStringLiteral("CREATE TABLE alerts (%1, slug TEXT NOT NULL, name TEXT NOT NULL, field TEXT NOT NULL, "
+                           "fn TEXT NOT NULL, window_kind TEXT NOT NULL, tz TEXT NOT NULL, comparison TEXT NOT NULL, "
+                           "threshold TEXT NOT NULL, webhook_url TEXT NOT NULL, enabled INTEGER NOT NULL, "
+                           "last_row_id %2 NOT NULL, created_at %2 NOT NULL)").arg(id, big),
+            QStringLiteral("CREATE INDEX alerts_slug ON alerts (slug, id)"),
+            QStringLiteral("CREATE TABLE alert_firings (%1, alert_id %2 NOT NULL, customer_id TEXT NOT NULL, "
+                           "window_start %2 NOT NULL, value TEXT NOT NULL, fired_at %2 NOT NULL, "
+                           "webhook_status INTEGER, UNIQUE (alert_id, customer_id, window_start))").arg(id, big),
+        },
     };
 
     if (!exec(m_dialect.beginWrite(), error))

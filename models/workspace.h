@@ -23,7 +23,7 @@ namespace meterdesk {
 class Workspace
 {
 public:
-    static constexpr int SchemaVersion = 1;
+    static constexpr int SchemaVersion = 2;
 
     // `location`: a SQLite file path (created with its folder when missing), or
     // postgresql://user[:password]@host[:port]/dbname (QPSQL; the database must exist).

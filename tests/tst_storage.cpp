@@ -143,7 +143,8 @@ QByteArray readAll(const QString &path)
     return f.readAll();
 }
 
-const QStringList kCoreTables = {u"meta"_s, u"definitions"_s, u"api_keys"_s, u"dead_letters"_s, u"audit_log"_s};
+const QStringList kCoreTables = {u"meta"_s, u"definitions"_s, u"api_keys"_s, u"dead_letters"_s, u"audit_log"_s,
+                                 u"meter_queries"_s, u"alerts"_s, u"alert_firings"_s};
 
 } // namespace
 
