@@ -28,7 +28,12 @@
 #include <QSqlQuery>
 #include <QStandardPaths>
 #include <QTemporaryDir>
+#include <QTcpServer>
+#include <QTcpSocket>
 #include <QTest>
+#include <QElapsedTimer>
+#include <QProgressBar>
+#include <QTimer>
 
 using namespace meterdesk;
 
@@ -88,6 +93,44 @@ private slots:
         QVERIFY(m_dir.isValid());
     }
 
+    // A PostgreSQL host that accepts the connection and never answers: the dialog shows
+    // it is busy, the GUI thread keeps running, and Cancel closes it without a switch.
+    void silentServerDoesNotFreezeTheWindow()
+    {
+        QTcpServer silent;
+        QVERIFY(silent.listen(QHostAddress::LocalHost));
+        OpenWorkspaceDialog dialog(QString(), [](const QString &location) {
+            QString error;
+            return Workspace::open(location, &error) ? QString() : error;
+        });
+        QSignalSpy requested(&dialog, &OpenWorkspaceDialog::openRequested);
+        dialog.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+        dialog.setLocation(QStringLiteral("postgresql://nobody@127.0.0.1:%1/nothing").arg(silent.serverPort()));
+        QTest::mouseClick(dialog.findChild<QPushButton *>(QStringLiteral("open")), Qt::LeftButton);
+        QVERIFY(dialog.isBusy());
+        QVERIFY(dialog.findChild<QProgressBar *>(QStringLiteral("progress"))->isVisible());
+        QVERIFY(!dialog.findChild<QPushButton *>(QStringLiteral("open"))->isEnabled());
+        QTRY_VERIFY_WITH_TIMEOUT(silent.hasPendingConnections(), 5000); // the client is connected and waiting
+        // The event loop is not blocked: a 50 ms timer fires on time, again and again.
+        QElapsedTimer clock;
+        clock.start();
+        int ticks = 0;
+        QTimer timer;
+        connect(&timer, &QTimer::timeout, this, [&] { ++ticks; });
+        timer.start(50);
+        QTRY_VERIFY_WITH_TIMEOUT(ticks >= 10, 2000);
+        QVERIFY2(clock.elapsed() < 1500, qPrintable(QString::number(clock.elapsed())));
+        QVERIFY(dialog.isBusy());
+        dialog.reject();
+        QVERIFY(!dialog.isVisible());
+        QCOMPARE(requested.size(), 0);
+        // Hang up on the waiting client so its pool thread ends now, not at the connect timeout.
+        while (QTcpSocket *s = silent.nextPendingConnection())
+            s->abort();
+        silent.close();
+    }
+
     void opensAnotherWorkspaceInTheSameProcess()
     {
         const QString first = m_dir.filePath(QStringLiteral("first.db"));
@@ -121,8 +164,9 @@ private slots:
         QSignalSpy switched(&host, &AppHost::switched);
         dialog->setLocation(QStringLiteral("postgresql://nobody@127.0.0.1:1/nothing"));
         QTest::mouseClick(dialog->findChild<QPushButton *>(QStringLiteral("open")), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(!dialog->error().isEmpty(), 15000); // validated on a pool thread
         QVERIFY(dialog->isVisible());
-        QVERIFY(!dialog->error().isEmpty());
+        QVERIFY(!dialog->isBusy());
         QVERIFY(dialog->findChild<QLabel *>(QStringLiteral("error"))->isVisible());
         QTest::qWait(50);
         QCOMPARE(switched.size(), 0);

@@ -5,12 +5,15 @@
 #include <QDialogButtonBox>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QGuiApplication>
+#include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPointer>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
 
 namespace meterdesk {
 
@@ -35,6 +38,12 @@ OpenWorkspaceDialog::OpenWorkspaceDialog(const QString &current, Validator valid
     m_error->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_error->setStyleSheet(QStringLiteral("color: palette(bright-text); background: #b3261e; padding: 4px;"));
     m_error->hide();
+    m_progress = new QProgressBar(this);
+    m_progress->setObjectName(QStringLiteral("progress"));
+    m_progress->setRange(0, 0); // busy: how long a server takes to answer is unknown
+    m_progress->setFormat(tr("Opening…"));
+    m_progress->setTextVisible(true);
+    m_progress->hide();
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Open | QDialogButtonBox::Cancel, this);
     m_open = buttons->button(QDialogButtonBox::Open);
     m_open->setObjectName(QStringLiteral("open"));
@@ -46,6 +55,7 @@ OpenWorkspaceDialog::OpenWorkspaceDialog(const QString &current, Validator valid
     layout->addWidget(intro);
     layout->addLayout(row);
     layout->addWidget(m_error);
+    layout->addWidget(m_progress);
     layout->addStretch();
     layout->addWidget(buttons);
 
@@ -55,6 +65,10 @@ OpenWorkspaceDialog::OpenWorkspaceDialog(const QString &current, Validator valid
     connect(m_location, &QLineEdit::textChanged, this, [this](const QString &text) {
         m_error->hide();
         m_error->clear();
+        if (m_busy) { // a new location: the answer for the old one no longer matters
+            ++m_attempt;
+            setBusy(false);
+        }
         m_open->setEnabled(!text.trimmed().isEmpty());
     });
     m_open->setEnabled(!m_location->text().trimmed().isEmpty());
@@ -90,11 +104,26 @@ void OpenWorkspaceDialog::browse()
 void OpenWorkspaceDialog::accept()
 {
     const QString where = location();
-    if (where.isEmpty())
+    if (where.isEmpty() || m_busy)
         return;
-    QGuiApplication::setOverrideCursor(Qt::WaitCursor);
-    const QString why = m_validator ? m_validator(where) : QString();
-    QGuiApplication::restoreOverrideCursor();
+    if (!m_validator) {
+        validated(where, {});
+        return;
+    }
+    const quint64 attempt = ++m_attempt;
+    setBusy(true);
+    auto *watcher = new QFutureWatcher<QString>(this);
+    connect(watcher, &QFutureWatcher<QString>::finished, this, [this, watcher, where, attempt] {
+        watcher->deleteLater();
+        if (attempt == m_attempt)
+            validated(where, watcher->result());
+    });
+    watcher->setFuture(QtConcurrent::run([validator = m_validator, where] { return validator(where); }));
+}
+
+void OpenWorkspaceDialog::validated(const QString &where, const QString &why)
+{
+    setBusy(false);
     if (!why.isEmpty()) {
         m_error->setText(why);
         m_error->show();
@@ -103,6 +132,15 @@ void OpenWorkspaceDialog::accept()
     }
     QDialog::accept();
     emit openRequested(where);
+}
+
+void OpenWorkspaceDialog::setBusy(bool busy)
+{
+    m_busy = busy;
+    m_progress->setVisible(busy);
+    m_open->setEnabled(!busy && !location().isEmpty());
+    if (busy)
+        m_error->hide();
 }
 
 } // namespace meterdesk
