@@ -7,6 +7,7 @@
 #include <QStringList>
 #include <QTimeZone>
 
+#include <atomic>
 #include <optional>
 
 namespace meterdesk {
@@ -16,7 +17,26 @@ class Workspace;
 // Meter preview (docs/METERS.md): one aggregate of one usage event's rows, per
 // customer and per calendar window in a time zone. The one place that computes
 // aggregates: the Chart tab, the alerts and GET /usage/{slug}/aggregate call it.
+//
+// Values (Cell::value, exact text):
+// - integer fields: SUM exact beyond int64 (128-bit, then text: no overflow, no double);
+//   MIN/MAX/LATEST the stored integer.
+// - decimal fields: SUM exact on the canonical text (Decimal::add), any number of digits.
+// - float fields: in double; the text is the shortest that reads back as the same double.
+// - AVG of integers and decimals: exact sum / rows, rounded half-even to AvgFractionDigits
+//   (12) fraction digits, canonical ("0.5", not "0.500000000000"); of floats: a double.
+// - COUNT: rows with a value in the field (every row for an empty field); UNIQUE COUNT:
+//   distinct non-null values (decimals compared by value: "1.50" is "1.5").
+// - LATEST: the value of the row with the greatest timestamp in the window (ties: the
+//   highest row id); booleans as "true"/"false", datetimes as ISO-8601 UTC.
+// Customers are ranked (Result::customers, topN) by the sum of their window values
+// (Cell::number), largest first; ties by customer_id. Cells are in that customer order,
+// then by window.
 namespace Aggregate {
+
+inline constexpr int AvgFractionDigits = 12;
+inline constexpr int MaxWindows = 100000;
+inline constexpr qint64 MaxCells = 4000000; // (customer, window) pairs held while scanning
 
 enum class Function { Sum, Count, Min, Max, Avg, UniqueCount, Latest };
 enum class Window { Hour, Day, Month };
@@ -71,6 +91,14 @@ qint64 nextWindowStart(qint64 windowStartUs, Window window, const QTimeZone &zon
 // *error set when the query is invalid (unknown field, function the field cannot
 // take, from >= to, more than 100,000 windows) or the database fails.
 std::optional<Result> run(Workspace &workspace, const Query &query, QString *error);
+// The same; gives up (empty, *error "cancelled") soon after *cancel turns true.
+std::optional<Result> run(Workspace &workspace, const Query &query, QString *error, const std::atomic_bool *cancel);
+
+// The query's problems (empty: none), without touching the database.
+QString validate(const Query &query);
+// Whether the values of this aggregate are numbers (JSON number tokens) rather than
+// text: COUNT, UNIQUE COUNT, and every function of an integer, float or decimal field.
+bool isNumeric(const UsageEventDefinition &definition, const QString &field, Function fn);
 
 } // namespace Aggregate
 } // namespace meterdesk
