@@ -3,6 +3,7 @@
 #include "rejectedview.h"
 #include "rowsview.h"
 #include "sampleevent.h"
+#include "sqltemplatetab.h"
 #include "workspaceservice.h"
 
 #include <QClipboard>
@@ -38,6 +39,9 @@ EventPage::EventPage(WorkspaceService *service, QWidget *parent) : QWidget(paren
         if (m_tabs->widget(index) == m_rejected)
             m_rejected->reload(); // what the endpoint refused since the tab was last shown
     });
+    m_sql = new SqlTemplateTab(m_service->location(), m_tabs);
+    m_sql->setObjectName(QStringLiteral("sqlTab"));
+    m_tabs->addTab(m_sql, tr("SQL"));
 
     auto *api = new QWidget(m_tabs);
     m_endpoint = new QLabel(api);
@@ -86,6 +90,7 @@ void EventPage::showEvent(const QString &slug)
     refresh();
     m_rows->showDefinition(m_definition);
     m_rejected->showSlug(m_definition.slug);
+    m_sql->showDefinition(m_definition);
     m_tabs->setCurrentIndex(0);
 }
 

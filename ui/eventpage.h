@@ -13,6 +13,7 @@ namespace meterdesk {
 
 class RejectedView;
 class RowsView;
+class SqlTemplateTab;
 class WorkspaceService;
 
 // One usage event's page: tabs Rows (the live table viewer), Rejected (dead
@@ -29,6 +30,7 @@ public:
     QString curlSnippet() const;
     RowsView *rowsView() const { return m_rows; }
     RejectedView *rejectedView() const { return m_rejected; }
+    SqlTemplateTab *sqlTab() const { return m_sql; }
 
 public slots:
     // The endpoint committed rows for `slug`: the Rows tab shows them live.
@@ -54,6 +56,7 @@ private:
     QLabel *m_schema = nullptr;
     RowsView *m_rows = nullptr;
     RejectedView *m_rejected = nullptr;
+    SqlTemplateTab *m_sql = nullptr; // SQL templates (docs/METERS.md)
 };
 
 } // namespace meterdesk
