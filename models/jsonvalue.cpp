@@ -5,6 +5,7 @@
 #include <rapidjson/reader.h>
 
 #include <algorithm>
+#include <cstring>
 
 namespace meterdesk {
 
@@ -41,11 +42,15 @@ public:
     bool Double(double) { return false; }
     bool String(const char *str, rapidjson::SizeType len, bool)
     {
+        if (loneSurrogate(str, len))
+            return false;
         return add(JsonValue::makeString(QByteArray(str, qsizetype(len))));
     }
     bool StartObject() { return open(JsonValue::Type::Object); }
     bool Key(const char *str, rapidjson::SizeType len, bool)
     {
+        if (loneSurrogate(str, len))
+            return false;
         m_stack.back().m_keys.emplace_back(str, qsizetype(len));
         return true;
     }
@@ -74,6 +79,20 @@ public:
     }
 
 private:
+    // RapidJSON 1.1.0 decodes a lone low surrogate escape ("\udc00") to the bytes
+    // ED B0 80, which are not UTF-8 (a lone high one it refuses). The input itself is
+    // validated, so ED followed by A0..BF can only come from such an escape.
+    bool loneSurrogate(const char *str, rapidjson::SizeType len)
+    {
+        const char *end = str + len;
+        for (const char *p = str; (p = static_cast<const char *>(std::memchr(p, 0xED, size_t(end - p)))); ++p) {
+            if (p + 1 < end && static_cast<unsigned char>(p[1]) >= 0xA0) {
+                failure = QStringLiteral("A \\u escape is half of a UTF-16 surrogate pair; strings must be Unicode text.");
+                return true;
+            }
+        }
+        return false;
+    }
     bool open(JsonValue::Type type)
     {
         if (int(m_stack.size()) >= m_maxDepth) {

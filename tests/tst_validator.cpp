@@ -589,6 +589,9 @@ void TestValidator::malformedJson_data()
     QTest::newRow("truncated UTF-8") << envelope("{\"s\":\"\xe2\x82\"}");
     QTest::newRow("UTF-16 surrogate as UTF-8") << envelope("{\"s\":\"\xed\xa0\x80\"}");
     QTest::newRow("lone escaped surrogate") << envelope(R"({"s":"\ud800"})");
+    QTest::newRow("lone escaped low surrogate") << envelope(R"({"s":"\u1d83d\ude00"})"); // found by fuzz_validator
+    QTest::newRow("low surrogate first") << envelope(R"({"s":"\udc00\ud800"})");
+    QTest::newRow("lone low surrogate in a key") << envelope(R"({"\udfff":1})");
     QTest::newRow("raw control character") << envelope("{\"s\":\"a\x01z\"}");
     QTest::newRow("unterminated string") << QByteArray(R"({"data":{"s":"abc)");
     QTest::newRow("bad escape") << envelope(R"({"s":"\q"})");
