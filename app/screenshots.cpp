@@ -2,6 +2,7 @@
 // as `meterdesk`) on a scratch workspace and saves each page as a PNG.
 // Usage: meterdesk_screenshots OUTPUT_DIR   (any platform; scripts/screenshots uses offscreen)
 #include "apikeys.h"
+#include "charttab.h"
 #include "consolepage.h"
 #include "runnerpanel.h"
 #include "desktopapp.h"
@@ -24,6 +25,8 @@
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <cmath>
 
 using namespace meterdesk;
 
@@ -109,6 +112,47 @@ int main(int argc, char **argv)
     if (auto *tabs = app->eventPage()->findChild<QTabWidget *>())
         tabs->setCurrentIndex(tabs->count() - 1);
     ok = save(&app->window(), out, QStringLiteral("usage-event-api.png")) && ok;
+
+    // The Chart tab: March 2024 of API calls from five customers, sent as one batch
+    // (a weekly rhythm, each customer at its own scale), SUM of calls per day.
+    {
+        const char *customers[] = {"acme-corp", "globex", "initech", "umbrella", "hooli"};
+        const int scale[] = {900, 640, 420, 260, 150};
+        QByteArray batch = "[";
+        for (int day = 1; day <= 31; ++day)
+            for (int c = 0; c < 5; ++c)
+                for (int hour : {9, 14, 20}) {
+                    const int weekday = QDate(2024, 3, day).dayOfWeek();
+                    const double wave = 1.0 + 0.25 * std::sin((day + 3 * c) / 4.0) + 0.01 * day * (c % 2 ? -1 : 1);
+                    const int calls = int(scale[c] * wave * (weekday >= 6 ? 0.45 : 1.0) / 3) + hour;
+                    if (batch.size() > 1)
+                        batch += ',';
+                    batch += "{\"data\":{\"calls\":" + QByteArray::number(calls)
+                        + ",\"region\":\"eu-west-1\",\"plan\":{\"tier\":\"pro\"},\"billable\":true},\"timestamp\":\"2024-03-"
+                        + QByteArray::number(day).rightJustified(2, '0') + ' ' + QByteArray::number(hour).rightJustified(2, '0')
+                        + ":00:00\",\"customer_id\":\"" + customers[c] + "\"}";
+                }
+        batch += ']';
+        QNetworkRequest req(QUrl(app->endpoint().url() + QStringLiteral("/usage/api_calls_per_region/batch")));
+        req.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
+        req.setRawHeader("organisation", app->service().organisation().toUtf8());
+        req.setRawHeader("authorization", "Bearer " + key->key.toUtf8());
+        QNetworkReply *reply = nam.post(req, batch);
+        QSignalSpy done(reply, &QNetworkReply::finished);
+        if (!done.wait(10000) || reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt() / 100 != 2)
+            qWarning("chart batch: %s", reply->readAll().left(300).constData());
+        reply->deleteLater();
+        app->window().resize(1280, 820);
+        app->openEvent(QStringLiteral("api_calls_per_region"));
+        if (auto *chart = app->eventPage()->chartTab()) {
+            if (auto *tabs = app->eventPage()->findChild<QTabWidget *>())
+                tabs->setCurrentWidget(chart);
+            for (int waited = 0; chart->isBusy() && waited < 10000; waited += 50)
+                QTest::qWait(50);
+            ok = save(&app->window(), out, QStringLiteral("chart.png")) && ok;
+        }
+        app->window().resize(1100, 680);
+    }
 
     // The REST console: a ready event for test_1 sent (201), then a bad one (422 and its problems).
     if (auto *console = app->window().findChild<ConsolePage *>()) {

@@ -1,5 +1,6 @@
 #include "eventpage.h"
 
+#include "charttab.h"
 #include "rejectedview.h"
 #include "rowsview.h"
 #include "sampleevent.h"
@@ -39,6 +40,9 @@ EventPage::EventPage(WorkspaceService *service, QWidget *parent) : QWidget(paren
         if (m_tabs->widget(index) == m_rejected)
             m_rejected->reload(); // what the endpoint refused since the tab was last shown
     });
+    m_chart = new ChartTab(m_service->location(), m_tabs);
+    m_chart->setObjectName(QStringLiteral("chartTab"));
+    m_tabs->addTab(m_chart, tr("Chart"));
     m_sql = new SqlTemplateTab(m_service->location(), m_tabs);
     m_sql->setObjectName(QStringLiteral("sqlTab"));
     m_tabs->addTab(m_sql, tr("SQL"));
@@ -91,6 +95,7 @@ void EventPage::showEvent(const QString &slug)
     m_rows->showDefinition(m_definition);
     m_rejected->showSlug(m_definition.slug);
     m_sql->showDefinition(m_definition);
+    m_chart->showDefinition(m_definition);
     m_tabs->setCurrentIndex(0);
 }
 
@@ -102,8 +107,10 @@ void EventPage::setBaseUrl(const QString &url)
 
 void EventPage::rowsCommitted(const QString &slug)
 {
-    if (!m_definition.slug.isEmpty() && slug.compare(m_definition.slug, Qt::CaseInsensitive) == 0)
+    if (!m_definition.slug.isEmpty() && slug.compare(m_definition.slug, Qt::CaseInsensitive) == 0) {
         m_rows->rowsCommitted();
+        m_chart->rowsCommitted();
+    }
 }
 
 QString EventPage::curlSnippet() const
@@ -130,6 +137,7 @@ void EventPage::refresh()
                           .arg(m_service->organisation(), fields.isEmpty() ? tr("none (any data is kept as sent)")
                                                                            : fields.join(QStringLiteral(", "))));
     m_curl->setPlainText(curlSnippet());
+    m_chart->showDefinition(m_definition); // a changed schema changes the fields to chart
 }
 
 } // namespace meterdesk

@@ -11,13 +11,15 @@ class QTabWidget;
 
 namespace meterdesk {
 
+class ChartTab;
 class RejectedView;
 class RowsView;
 class SqlTemplateTab;
 class WorkspaceService;
 
 // One usage event's page: tabs Rows (the live table viewer), Rejected (dead
-// letters) and API (endpoint, headers, a curl snippet). GUI thread.
+// letters), Chart (usage per customer over time) and API (endpoint, headers, a
+// curl snippet). GUI thread.
 class EventPage : public QWidget
 {
     Q_OBJECT
@@ -31,9 +33,10 @@ public:
     RowsView *rowsView() const { return m_rows; }
     RejectedView *rejectedView() const { return m_rejected; }
     SqlTemplateTab *sqlTab() const { return m_sql; }
+    ChartTab *chartTab() const { return m_chart; }
 
 public slots:
-    // The endpoint committed rows for `slug`: the Rows tab shows them live.
+    // The endpoint committed rows for `slug`: the Rows and Chart tabs show them live.
     void rowsCommitted(const QString &slug);
 
 signals:
@@ -57,6 +60,7 @@ private:
     RowsView *m_rows = nullptr;
     RejectedView *m_rejected = nullptr;
     SqlTemplateTab *m_sql = nullptr; // SQL templates (docs/METERS.md)
+    ChartTab *m_chart = nullptr;
 };
 
 } // namespace meterdesk
