@@ -551,6 +551,9 @@ bool scanNative(const Workspace &workspace, sqlite3 *db, const Query &query, con
     // A range over most of the table reads faster straight through the table than
     // through the timestamp index (one table lookup per row). The index's two ends
     // are cheap; the share of the span the query covers stands for its share of rows.
+    // Measured on bench/meter's 10 M rows (stored in time order, the common case):
+    // half the year 1.6 s by the index, 2.2 s straight through; the whole year 2.4 s
+    // by the index, 1.7 s straight through. The crossing is near two thirds.
     bool fullScan = false;
     if (query.customers.isEmpty()) {
         const auto lo = nativeScalar(db, QStringLiteral("SELECT min(\"timestamp\") FROM %1").arg(table).toUtf8());
@@ -558,7 +561,7 @@ bool scanNative(const Workspace &workspace, sqlite3 *db, const Query &query, con
         if (lo && hi) {
             const double span = double(*hi) - double(*lo) + 1;
             const double covered = double(std::min(*hi + 1, query.toUs)) - double(std::max(*lo, query.fromUs));
-            fullScan = covered / span > 0.25;
+            fullScan = covered / span > 0.65;
         }
     }
     const ScanSql s = scanSql(workspace, query, field, fullScan);
@@ -822,10 +825,14 @@ std::optional<Result> run(Workspace &workspace, const Query &query, QString *err
     return run(workspace, query, error, nullptr);
 }
 
-std::optional<Result> run(Workspace &workspace, const Query &query, QString *error, const std::atomic_bool *cancel)
+std::optional<Result> run(Workspace &workspace, const Query &query, QString *error, const std::atomic_bool *cancel,
+                          bool *refused)
 {
     QString ignored;
     QString &message = error ? *error : ignored;
+    bool ignoredRefused = false;
+    bool &queryRefused = refused ? *refused : ignoredRefused;
+    queryRefused = true;
     message = validate(query);
     if (!message.isEmpty())
         return std::nullopt;
@@ -845,10 +852,12 @@ std::optional<Result> run(Workspace &workspace, const Query &query, QString *err
     const Kind kind = kindOf(field);
     Scanner scanner(query, kind, std::move(bounds));
     sqlite3 *db = workspace.dialect().kind() == SqlDialect::Kind::SQLite ? sqliteHandle(workspace.database()) : nullptr;
+    queryRefused = false;
     const bool ok = db ? scanNative(workspace, db, query, field, kind, scanner, cancel, &message)
                        : scanGeneric(workspace, query, field, kind, scanner, cancel, &message);
     if (!ok)
         return std::nullopt;
+    queryRefused = true;
     if (scanner.tooManyCells()) {
         message = QStringLiteral("More than %L1 (customer, window) values; choose a shorter range, a longer window or "
                                  "fewer customers.")

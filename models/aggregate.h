@@ -91,8 +91,11 @@ qint64 nextWindowStart(qint64 windowStartUs, Window window, const QTimeZone &zon
 // *error set when the query is invalid (unknown field, function the field cannot
 // take, from >= to, more than 100,000 windows) or the database fails.
 std::optional<Result> run(Workspace &workspace, const Query &query, QString *error);
-// The same; gives up (empty, *error "cancelled") soon after *cancel turns true.
-std::optional<Result> run(Workspace &workspace, const Query &query, QString *error, const std::atomic_bool *cancel);
+// The same; gives up (empty, *error "cancelled") soon after *cancel turns true. When
+// empty, *refused (if given) tells the query's fault (invalid, too many windows or cells:
+// a 400 over HTTP) from the database's or a cancel.
+std::optional<Result> run(Workspace &workspace, const Query &query, QString *error, const std::atomic_bool *cancel,
+                          bool *refused = nullptr);
 
 // The query's problems (empty: none), without touching the database.
 QString validate(const Query &query);

@@ -2,17 +2,32 @@
 // hand-computed values on a real workspace (a SQLite file, or with
 // MDK_TEST_BACKEND=postgresql a fresh database on the private test server), time
 // zones and DST changes, exact decimals and integer overflow, filters, refusals.
+// Then GET /usage/{slug}/aggregate over real loopback HTTP: values, every 400, auth,
+// ingestion answered while a long aggregate runs, a client that hangs up.
 #include "aggregate.h"
+#include "apikeys.h"
 #include "decimal.h"
 #include "eventstore.h"
+#include "ingestservice.h"
 #include "testbackend.h"
 #include "timestamp.h"
 #include "validator.h"
 #include "workspace.h"
 
+#include <QElapsedTimer>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QSignalSpy>
+#include <QSqlError>
+#include <QSqlQuery>
 #include <QStandardPaths>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QUrlQuery>
 
 using namespace meterdesk;
 using namespace Qt::StringLiterals;
@@ -61,7 +76,35 @@ private slots:
     void invalidQueriesRefused_data();
     void invalidQueriesRefused();
 
+    void httpAggregate();
+    void httpBadParameters_data();
+    void httpBadParameters();
+    void httpAuthAndRoutes();
+    void httpLongAggregateDoesNotBlockIngestion();
+
 private:
+    struct Reply
+    {
+        int status = 0;
+        QByteArray body;
+        QJsonObject json;
+        QByteArray contentType;
+        QByteArray allow;
+    };
+    // A workspace with the sample rows, a key, and the endpoint on a free port.
+    void startHttp();
+    QNetworkReply *get(const QString &pathAndQuery, bool auth = true, const QByteArray &org = {});
+    Reply finish(QNetworkReply *reply);
+    Reply fetch(const QString &pathAndQuery) { return finish(get(pathAndQuery)); }
+    QByteArray rawRequest(const QString &pathAndQuery) const;
+
+    std::unique_ptr<Workspace> m_ws;
+    UsageEventDefinition m_def;
+    QString m_key;
+    std::unique_ptr<IngestService> m_service;
+    QUrl m_base;
+    QNetworkAccessManager m_nam;
+
     std::unique_ptr<Workspace> openWorkspace();
     UsageEventDefinition define(Workspace &ws, const QString &slug);
     void insert(Workspace &ws, const UsageEventDefinition &d, const QList<QByteArray> &events);
@@ -92,6 +135,8 @@ void TestAggregate::init()
 
 void TestAggregate::cleanup()
 {
+    m_service.reset();
+    m_ws.reset();
     m_dir.reset();
 }
 
@@ -576,6 +621,223 @@ void TestAggregate::invalidQueriesRefused()
     QString error;
     QVERIFY(!Aggregate::run(*ws, q, &error));
     QVERIFY2(error.contains(message), qPrintable(error));
+}
+
+void TestAggregate::startHttp()
+{
+    m_ws = openWorkspace();
+    QVERIFY(m_ws);
+    m_def = define(*m_ws, u"meter"_s);
+    insertSample(*m_ws, m_def);
+    QVERIFY(!QTest::currentTestFailed());
+    QString error;
+    const auto key = ApiKeys::create(*m_ws, u"test"_s, &error);
+    QVERIFY2(key, qPrintable(error));
+    m_key = key->key;
+    m_service = std::make_unique<IngestService>(m_ws->location());
+    QSignalSpy started(m_service.get(), &IngestService::started);
+    m_service->start(u"127.0.0.1"_s, 0);
+    QVERIFY(started.wait(5000));
+    m_base = QUrl(started.first().first().toString());
+}
+
+QNetworkReply *TestAggregate::get(const QString &pathAndQuery, bool auth, const QByteArray &org)
+{
+    QNetworkRequest req(m_base.resolved(QUrl(pathAndQuery)));
+    if (auth) {
+        req.setRawHeader("organisation", org.isEmpty() ? m_ws->organisation().toUtf8() : org);
+        req.setRawHeader("authorization", "Bearer " + m_key.toUtf8());
+    }
+    return m_nam.get(req);
+}
+
+TestAggregate::Reply TestAggregate::finish(QNetworkReply *reply)
+{
+    if (!reply->isFinished()) {
+        QSignalSpy done(reply, &QNetworkReply::finished);
+        done.wait(30000);
+    }
+    Reply r;
+    r.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    r.body = reply->readAll();
+    r.json = QJsonDocument::fromJson(r.body).object();
+    r.contentType = reply->rawHeader("content-type");
+    r.allow = reply->rawHeader("allow");
+    reply->deleteLater();
+    return r;
+}
+
+QByteArray TestAggregate::rawRequest(const QString &pathAndQuery) const
+{
+    return "GET " + pathAndQuery.toUtf8() + " HTTP/1.1\r\nHost: 127.0.0.1\r\norganisation: " + m_ws->organisation().toUtf8()
+        + "\r\nauthorization: Bearer " + m_key.toUtf8() + "\r\n\r\n";
+}
+
+void TestAggregate::httpAggregate()
+{
+    startHttp();
+    QVERIFY(!QTest::currentTestFailed());
+    Reply r = fetch(u"/usage/meter/aggregate?field=amount&fn=sum&window=day&from=2024-01-01&to=2024-01-04"_s);
+    QCOMPARE(r.status, 200);
+    QCOMPARE(r.contentType, QByteArray("application/json"));
+    QCOMPARE(r.json.value(u"slug").toString(), u"meter"_s);
+    QCOMPARE(r.json.value(u"fn").toString(), u"sum"_s);
+    QCOMPARE(r.json.value(u"window").toString(), u"day"_s);
+    QCOMPARE(r.json.value(u"tz").toString(), u"UTC"_s);
+    QCOMPARE(r.json.value(u"from").toString(), u"2024-01-01T00:00:00.000Z"_s);
+    QCOMPARE(r.json.value(u"to").toString(), u"2024-01-04T00:00:00.000Z"_s);
+    QCOMPARE(r.json.value(u"windows").toArray(),
+             (QJsonArray{u"2024-01-01T00:00:00Z"_s, u"2024-01-02T00:00:00Z"_s, u"2024-01-03T00:00:00Z"_s}));
+    const QJsonArray results = r.json.value(u"results").toArray();
+    QCOMPARE(results.size(), 4);
+    QCOMPARE(results[0].toObject(), (QJsonObject{{u"customer_id"_s, u"a"_s}, {u"window_start"_s, u"2024-01-01T00:00:00Z"_s},
+                                                 {u"value"_s, 0.6}, {u"rows"_s, 3}}));
+    QCOMPARE(results[3].toObject().value(u"value").toDouble(), -2.25);
+    // Exact values are the JSON number's own digits, never a double's rendering.
+    QVERIFY(r.body.contains("\"value\":0.6,"));
+    QVERIFY(r.body.contains("\"value\":-2.25,"));
+
+    // A month in Kolkata, rows counted, two customers asked for (one without rows).
+    r = fetch(u"/usage/meter/aggregate?fn=count&window=month&from=2024-01-01&to=2024-01-04&tz=Asia/Kolkata"
+              "&customer_id=b&customer_id=nobody"_s);
+    QCOMPARE(r.status, 200);
+    QCOMPARE(r.json.value(u"windows").toArray(), QJsonArray{u"2024-01-01T00:00:00+05:30"_s});
+    QCOMPARE(r.json.value(u"results").toArray(),
+             (QJsonArray{QJsonObject{{u"customer_id"_s, u"b"_s}, {u"window_start"_s, u"2024-01-01T00:00:00+05:30"_s},
+                                     {u"value"_s, 2}, {u"rows"_s, 2}}}));
+    QCOMPARE(r.json.value(u"customers").toArray(), QJsonArray{u"b"_s});
+
+    // Text and boolean values.
+    r = fetch(u"/usage/meter/aggregate?field=region&fn=latest&from=2024-01-01&to=2024-01-02"_s);
+    QCOMPARE(r.status, 200);
+    QCOMPARE(r.json.value(u"results").toArray().first().toObject().value(u"value"), QJsonValue(u"eu"_s));
+    r = fetch(u"/usage/meter/aggregate?field=on&fn=latest&from=2024-01-01&to=2024-01-02"_s);
+    QCOMPARE(r.json.value(u"results").toArray().first().toObject().value(u"value"), QJsonValue(false));
+    // An empty range: every window listed, no results.
+    r = fetch(u"/usage/meter/aggregate?fn=count&window=hour&from=2030-01-01T00:00:00Z&to=2030-01-01T03:00:00Z"_s);
+    QCOMPARE(r.status, 200);
+    QCOMPARE(r.json.value(u"windows").toArray().size(), 3);
+    QVERIFY(r.json.value(u"results").toArray().isEmpty());
+}
+
+void TestAggregate::httpBadParameters_data()
+{
+    QTest::addColumn<QString>("query");
+    QTest::addColumn<QString>("pointer");
+    const QString range = u"&from=2024-01-01&to=2024-02-01"_s;
+    QTest::newRow("fn") << u"field=n&fn=median"_s + range << u"?fn"_s;
+    QTest::newRow("window") << u"field=n&window=week"_s + range << u"?window"_s;
+    QTest::newRow("tz") << u"field=n&tz=Mars/Olympus"_s + range << u"?tz"_s;
+    QTest::newRow("from missing") << u"field=n&to=2024-02-01"_s << u"?from"_s;
+    QTest::newRow("from garbage") << u"field=n&from=yesterday&to=2024-02-01"_s << u"?from"_s;
+    QTest::newRow("to missing") << u"field=n&from=2024-02-01"_s << u"?to"_s;
+    QTest::newRow("to before from") << u"field=n&from=2024-02-01&to=2024-01-01"_s << u"?to"_s;
+    QTest::newRow("unknown field") << u"field=nope"_s + range << u"?field"_s;
+    QTest::newRow("sum of a string") << u"field=region&fn=sum"_s + range << u"?field"_s;
+    QTest::newRow("sum without field") << u"fn=sum"_s + range << u"?field"_s;
+    QTest::newRow("empty customer") << u"field=n&customer_id="_s + range << u"?customer_id"_s;
+    QTest::newRow("top") << u"field=n&top=0"_s + range << u"?top"_s;
+    QTest::newRow("too many windows") << u"field=n&window=hour&from=2000-01-01&to=2020-01-01"_s << u"?window"_s;
+}
+
+void TestAggregate::httpBadParameters()
+{
+    QFETCH(QString, query);
+    QFETCH(QString, pointer);
+    if (!m_service)
+        startHttp();
+    QVERIFY(!QTest::currentTestFailed());
+    const Reply r = fetch(u"/usage/meter/aggregate?"_s + query);
+    QCOMPARE(r.status, 400);
+    QCOMPARE(r.contentType, QByteArray("application/problem+json"));
+    QCOMPARE(r.json.value(u"status").toInt(), 400);
+    QStringList pointers;
+    for (const QJsonValue &e : r.json.value(u"errors").toArray())
+        pointers.append(e.toObject().value(u"pointer").toString());
+    QVERIFY2(pointers.contains(pointer), qPrintable(QString::fromUtf8(r.body)));
+}
+
+void TestAggregate::httpAuthAndRoutes()
+{
+    startHttp();
+    QVERIFY(!QTest::currentTestFailed());
+    const QString path = u"/usage/meter/aggregate?field=n&from=2024-01-01&to=2024-02-01"_s;
+    Reply r = finish(get(path, false));
+    QCOMPARE(r.status, 401);
+    QCOMPARE(r.contentType, QByteArray("application/problem+json"));
+    r = finish(get(path, true, "00000000-0000-0000-0000-000000000000"));
+    QCOMPARE(r.status, 403);
+    r = fetch(u"/usage/nothing/aggregate?field=n&from=2024-01-01&to=2024-02-01"_s);
+    QCOMPARE(r.status, 404);
+    QNetworkRequest req(m_base.resolved(QUrl(path)));
+    req.setRawHeader("organisation", m_ws->organisation().toUtf8());
+    req.setRawHeader("authorization", "Bearer " + m_key.toUtf8());
+    req.setHeader(QNetworkRequest::ContentTypeHeader, u"application/json"_s);
+    r = finish(m_nam.post(req, QByteArray("{}")));
+    QCOMPARE(r.status, 405);
+    QCOMPARE(r.allow, QByteArray("GET"));
+    // The route is in the generated OpenAPI document.
+    r = finish(get(u"/openapi.json"_s, false));
+    QCOMPARE(r.status, 200);
+    const QJsonObject op = r.json.value(u"paths").toObject().value(u"/usage/meter/aggregate").toObject().value(u"get").toObject();
+    QVERIFY2(!op.isEmpty(), r.body.left(300).constData());
+    QVERIFY(op.value(u"responses").toObject().contains(u"400"));
+}
+
+void TestAggregate::httpLongAggregateDoesNotBlockIngestion()
+{
+    startHttp();
+    QVERIFY(!QTest::currentTestFailed());
+    // A million rows: an aggregate of them takes a while; meanwhile the endpoint ingests.
+    constexpr int N = 1000000;
+    const qint64 base = us("2024-01-01T00:00:00Z");
+    {
+        QSqlQuery q(m_ws->database());
+        const QString select = u"SELECT 'c' || (i % 100), %1 + CAST(i AS BIGINT) * 1000000, 'r' || (i % 7), '{}', 0, 'test'"_s.arg(base);
+        const QString insert = u"INSERT INTO usage_meter (customer_id, \"timestamp\", \"data.region\", data, received_at, source) "_s;
+        QString sql;
+        if (test::onPostgres())
+            sql = insert + select + u" FROM generate_series(0, %1) AS i"_s.arg(N - 1);
+        else
+            sql = u"WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < %1) "_s.arg(N - 1) + insert + select
+                + u" FROM c"_s;
+        QVERIFY2(q.exec(sql), qPrintable(q.lastError().text()));
+    }
+    const QString slow = u"/usage/meter/aggregate?field=region&fn=unique_count&window=hour&from=2024-01-01&to=2024-02-01"_s;
+
+    // 1. Ingestion is answered while the aggregate runs.
+    QElapsedTimer clock;
+    clock.start();
+    QNetworkReply *aggregate = get(slow);
+    QTest::qWait(50);
+    QNetworkRequest post(m_base.resolved(QUrl(u"/usage/meter"_s)));
+    post.setRawHeader("organisation", m_ws->organisation().toUtf8());
+    post.setRawHeader("authorization", "Bearer " + m_key.toUtf8());
+    post.setHeader(QNetworkRequest::ContentTypeHeader, u"application/json"_s);
+    const Reply stored = finish(m_nam.post(post, R"({"customer_id":"new","timestamp":"2025-01-01T00:00:00Z","data":{"n":1}})"));
+    QCOMPARE(stored.status, 201);
+    const bool aggregatePending = !aggregate->isFinished();
+    const qint64 ingestMs = clock.elapsed();
+    const Reply done = finish(aggregate);
+    QCOMPARE(done.status, 200);
+    QCOMPARE(done.json.value(u"rows_scanned").toInteger(), N + 6); // and the six sample rows with a region
+    QVERIFY2(aggregatePending, qPrintable(u"the aggregate took %1 ms, the ingest %2 ms"_s.arg(clock.elapsed()).arg(ingestMs)));
+
+    // 2. A client that hangs up before its answer: the server skips the write and goes on.
+    {
+        QTcpSocket s;
+        s.connectToHost(QHostAddress::LocalHost, quint16(m_base.port()));
+        QVERIFY(s.waitForConnected(3000));
+        s.write(rawRequest(slow));
+        QVERIFY(s.waitForBytesWritten(3000));
+        QTest::qWait(50);
+        s.abort();
+    }
+    // Queued behind the abandoned one on the aggregate thread: answered after it.
+    const Reply after = fetch(u"/usage/meter/aggregate?field=n&fn=sum&from=2024-01-01&to=2024-01-04"_s);
+    QCOMPARE(after.status, 200);
+    QCOMPARE(after.json.value(u"results").toArray().first().toObject().value(u"value").toInt(), 7);
+    QCOMPARE(finish(m_nam.post(post, R"({"customer_id":"new","timestamp":"2025-01-01T00:00:01Z","data":{"n":1}})")).status, 201);
 }
 
 QTEST_GUILESS_MAIN(TestAggregate)

@@ -15,6 +15,7 @@
 #include <vector>
 #include <memory>
 
+class QThread;
 class QTimer;
 
 namespace meterdesk {
@@ -72,6 +73,8 @@ private:
 
     void ingest(const QHttpServerRequest &request, QTcpSocket *socket, const QString &slug, bool batch);
     void list(const QHttpServerRequest &request, QTcpSocket *socket, const QString &slug);
+    // GET /usage/{slug}/aggregate: validated here, computed on the aggregate thread.
+    void aggregate(const QHttpServerRequest &request, QTcpSocket *socket, const QString &slug);
     void health(QTcpSocket *socket, const QHttpServerRequest &request);
     void metrics(QTcpSocket *socket, const QHttpServerRequest &request);
     void openApi(QTcpSocket *socket, const QHttpServerRequest &request);
@@ -111,6 +114,13 @@ private:
     QElapsedTimer m_sinceReload;
     QTimer *m_reloadTimer = nullptr;
     bool m_shuttingDown = false;
+    // Aggregates scan millions of rows: never on this thread. One thread of their own
+    // (started on first use) with its own workspace, opened there; answers come back
+    // through postCompletion. m_aggregatesPending counts requests not yet answered.
+    QThread *m_aggregateThread = nullptr;
+    QObject *m_aggregateContext = nullptr; // lives on m_aggregateThread, owns its workspace
+    std::shared_ptr<std::atomic_bool> m_aggregateCancel = std::make_shared<std::atomic_bool>(false);
+    int m_aggregatesPending = 0;
     IngestCounters m_counters;
 };
 

@@ -12,6 +12,62 @@ QJsonObject ref(const char *name)
     return QJsonObject{{QStringLiteral("$ref"), QString(QStringLiteral("#/components/") + QLatin1String(name))}};
 }
 
+QJsonObject queryParameter(const char *name, const QJsonObject &schema, const QString &description, bool required = false)
+{
+    return QJsonObject{{QStringLiteral("name"), QLatin1String(name)},
+                       {QStringLiteral("in"), QStringLiteral("query")},
+                       {QStringLiteral("required"), required},
+                       {QStringLiteral("description"), description},
+                       {QStringLiteral("schema"), schema}};
+}
+
+// GET /usage/{slug}/aggregate (docs/METERS.md).
+QJsonObject aggregateOperation(const UsageEventDefinition &d, const QJsonArray &security, const QJsonObject &organisation)
+{
+    QJsonArray fields;
+    for (const SchemaField &f : d.schema.fields)
+        fields.append(f.path);
+    const QJsonObject string{{QStringLiteral("type"), QStringLiteral("string")}};
+    QJsonObject fieldSchema = string;
+    if (!fields.isEmpty())
+        fieldSchema[u"enum"] = fields;
+    auto oneOf = [](std::initializer_list<const char *> names, const char *fallback) {
+        QJsonArray values;
+        for (const char *n : names)
+            values.append(QLatin1String(n));
+        return QJsonObject{{QStringLiteral("type"), QStringLiteral("string")},
+                           {QStringLiteral("enum"), values},
+                           {QStringLiteral("default"), QLatin1String(fallback)}};
+    };
+    const QJsonArray parameters{
+        organisation,
+        queryParameter("field", fieldSchema, QStringLiteral("A data field; absent: COUNT of rows")),
+        queryParameter("fn", oneOf({"sum", "count", "min", "max", "avg", "unique_count", "latest"}, "sum"),
+                       QStringLiteral("Numbers take all; other fields count, unique_count, latest")),
+        queryParameter("window", oneOf({"hour", "day", "month"}, "day"), QStringLiteral("Calendar windows in tz")),
+        queryParameter("from", string, QStringLiteral("Inclusive: a timestamp form, a date, or Unix seconds"), true),
+        queryParameter("to", string, QStringLiteral("Exclusive"), true),
+        queryParameter("tz", QJsonObject{{QStringLiteral("type"), QStringLiteral("string")}, {QStringLiteral("default"), QStringLiteral("UTC")}},
+                       QStringLiteral("IANA time zone (DST-aware windows)")),
+        QJsonObject{{QStringLiteral("name"), QStringLiteral("customer_id")},
+                    {QStringLiteral("in"), QStringLiteral("query")},
+                    {QStringLiteral("description"), QStringLiteral("Only these customers (repeat the parameter)")},
+                    {QStringLiteral("schema"), QJsonObject{{QStringLiteral("type"), QStringLiteral("array")}, {QStringLiteral("items"), string}}},
+                    {QStringLiteral("style"), QStringLiteral("form")},
+                    {QStringLiteral("explode"), true}},
+        queryParameter("top", QJsonObject{{QStringLiteral("type"), QStringLiteral("integer")}, {QStringLiteral("minimum"), 1}},
+                       QStringLiteral("Only the N customers with the largest total"))};
+    QJsonObject responses{{QStringLiteral("200"), QJsonObject{{QStringLiteral("description"),
+                                                               QStringLiteral("{slug, field, fn, window, tz, from, to, windows, customers, "
+                                                                              "results: [{customer_id, window_start, value, rows}]}")}}}};
+    for (const char *status : {"400", "401", "403", "404", "429", "503"})
+        responses[QLatin1String(status)] = ref("responses/problem");
+    return QJsonObject{{QStringLiteral("summary"), QStringLiteral("Aggregate %1 events per customer and window").arg(d.name)},
+                       {QStringLiteral("security"), security},
+                       {QStringLiteral("parameters"), parameters},
+                       {QStringLiteral("responses"), responses}};
+}
+
 QJsonObject envelope(const UsageEventDefinition &d)
 {
     QJsonObject data = d.schema.toJsonSchema();
@@ -73,6 +129,8 @@ QByteArray document(const QList<UsageEventDefinition> &definitions)
                                                                  QJsonObject{{QStringLiteral("type"), QStringLiteral("array")},
                                                                              {QStringLiteral("items"), body}}}}}}}}},
                          {QStringLiteral("responses"), batchResponses}}}};
+        paths[QStringLiteral("/usage/") + d.slug + QStringLiteral("/aggregate")] =
+            QJsonObject{{QStringLiteral("get"), aggregateOperation(d, security, ref("parameters/organisation"))}};
     }
     const QJsonObject components{
         {QStringLiteral("securitySchemes"),
