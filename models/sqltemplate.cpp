@@ -199,6 +199,13 @@ std::optional<ExpandedSql> expand(QStringView sql, const UsageEventDefinition &d
         const QStringView text = sql.mid(t.start, t.length);
         if (t.kind == TokenKind::Semicolon)
             break; // check() allows nothing but blanks and comments after it
+        if (t.kind == TokenKind::Comment) {
+            // Comments stay out of what the database gets: Qt's PostgreSQL driver would
+            // read a "?" or ":name" in one as a parameter. Their line breaks stay, so the
+            // database's line numbers are still the user's.
+            out.sql += u' ' + QString(text.count(u'\n'), u'\n');
+            continue;
+        }
         if (t.kind != TokenKind::Placeholder) {
             out.sql += text;
             continue;

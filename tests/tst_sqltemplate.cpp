@@ -175,6 +175,13 @@ private slots:
         QVERIFY2(e, qPrintable(error));
         QCOMPARE(e->binds, QVariantList{BaseUs});
         QCOMPARE(e->sql, QStringLiteral("SELECT '{{start_date}}', CAST(? AS BIGINT)"));
+        // Comments do not reach the database (Qt's PostgreSQL driver would take a "?" or
+        // ":name" in one for a parameter); their line breaks do.
+        const SqlRunResult c = run(QStringLiteral("SELECT 1 AS a -- why? note:foo\n, /* ?\n:x */ {{customer.external_id}} AS b"));
+        QVERIFY2(c.error.isEmpty(), qPrintable(c.error));
+        QCOMPARE(c.rows[0].value(1).toString(), QStringLiteral("c1"));
+        const auto stripped = SqlTemplates::expand(QStringLiteral("SELECT 1 -- a\n/* b\nc */ FROM x"), m_def, {}, &error);
+        QCOMPARE(stripped->sql, QStringLiteral("SELECT 1  \n \n FROM x"));
     }
 
     void placeholdersAreBound()
