@@ -1,6 +1,9 @@
 #include "desktopapp.h"
 
 #include "aboutdialog.h"
+#include "alertmonitor.h"
+#include "alertnotifier.h"
+#include "alertstab.h"
 #include "appsettings.h"
 #include "cli.h"
 #include "consoleclient.h"
@@ -84,6 +87,7 @@ std::unique_ptr<DesktopApp> DesktopApp::create(const QString &database, const QS
     app->m_database = database;
     app->m_service = std::make_unique<WorkspaceService>(std::move(workspace));
     app->m_endpoint = std::make_unique<IngestService>(database);
+    app->m_alerts = std::make_unique<AlertMonitor>(database);
     app->build(listenOverride);
     return app;
 }
@@ -126,6 +130,7 @@ void DesktopApp::build(const QString &listenOverride)
 
     addFileMenu();
     addHelpMenu();
+    addAlerts();
     connect(m_list, &UsageEventsPage::openEvent, this, &DesktopApp::openEvent);
     connect(m_eventPage, &EventPage::back, this, &DesktopApp::showList);
 
@@ -174,6 +179,22 @@ void DesktopApp::build(const QString &listenOverride)
         m_lastAccepted = now;
     });
     rateTimer->start();
+}
+
+// Usage alerts: the monitor evaluates after commits; a crossing shows as a desktop
+// notification and in the Alerts tab's history.
+void DesktopApp::addAlerts()
+{
+    m_notifier = new AlertNotifier(m_window.get(), this);
+    connect(m_endpoint.get(), &IngestService::committed, m_alerts.get(), &AlertMonitor::rowsCommitted);
+    connect(m_alerts.get(), &AlertMonitor::fired, this, [this](const AlertDefinition &alert, const AlertFiring &firing) {
+        m_notifier->notify(tr("Usage alert “%1”").arg(alert.name), Alerts::notificationText(alert, firing));
+        m_eventPage->alertsTab()->firingsChanged();
+    });
+    connect(m_alerts.get(), &AlertMonitor::webhookFinished, this, [this] {
+        m_eventPage->alertsTab()->firingsChanged();
+    });
+    connect(m_notifier, &AlertNotifier::activated, this, [this] { m_window->setCurrentPage(0); });
 }
 
 void DesktopApp::addFileMenu()
@@ -231,6 +252,7 @@ void DesktopApp::startEndpoint(const QString &hostPort)
 
 void DesktopApp::start()
 {
+    m_alerts->start();
     m_window->restoreGeometry(AppSettings::windowGeometry.get());
     m_window->setCurrentPage(AppSettings::lastPage.get());
     m_window->show();
@@ -250,6 +272,7 @@ void DesktopApp::shutdown()
     AppSettings::windowGeometry.set(m_window->saveGeometry());
     AppSettings::lastPage.set(m_window->currentPage());
     m_endpoint->stop();
+    m_alerts->stop();
 }
 
 AppHost::AppHost(const QString &listenOverride, QObject *parent) : QObject(parent), m_listen(listenOverride) {}

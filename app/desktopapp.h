@@ -9,6 +9,8 @@ class QStackedWidget;
 
 namespace meterdesk {
 
+class AlertMonitor;
+class AlertNotifier;
 class ConsolePage;
 class EventPage;
 class IngestService;
@@ -42,6 +44,8 @@ public:
     EventPage *eventPage() const { return m_eventPage; }
     SettingsPage *settingsPage() const { return m_settings; }
     ConsolePage *consolePage() const { return m_console; }
+    AlertMonitor *alertMonitor() const { return m_alerts.get(); }
+    AlertNotifier *alertNotifier() const { return m_notifier; }
     void openEvent(const QString &slug);
     void showList();
     // File › Open workspace…: the dialog, open (window-modal, deletes itself on
@@ -59,9 +63,12 @@ private:
     void startEndpoint(const QString &hostPort);
     void addHelpMenu();
     void addFileMenu();
+    void addAlerts();
 
     std::unique_ptr<WorkspaceService> m_service;
     std::unique_ptr<IngestService> m_endpoint;
+    std::unique_ptr<AlertMonitor> m_alerts;
+    AlertNotifier *m_notifier = nullptr;
     std::unique_ptr<MainWindow> m_window;
     QStackedWidget *m_metering = nullptr;
     UsageEventsPage *m_list = nullptr;

@@ -1,5 +1,6 @@
 #include "headless.h"
 
+#include "alertmonitor.h"
 #include "cli.h"
 #include "ingestservice.h"
 #include "workspace.h"
@@ -71,9 +72,17 @@ int runHeadless(const QString &database, const QString &listen)
         exitCode = ExitFailure;
         QCoreApplication::exit(ExitFailure);
     });
+    // Usage alerts run here too: a crossing is logged and POSTed to its webhook.
+    AlertMonitor alerts(database);
+    QObject::connect(&service, &IngestService::committed, &alerts, &AlertMonitor::rowsCommitted);
+    QObject::connect(&alerts, &AlertMonitor::fired, &alerts, [](const AlertDefinition &alert, const AlertFiring &firing) {
+        QTextStream(stdout) << "alert " << alert.name << ": " << Alerts::notificationText(alert, firing) << Qt::endl;
+    });
+    alerts.start();
     service.start(host, port);
     QCoreApplication::exec();
     service.stop(); // drain, answer, commit
+    alerts.stop();
     return exitCode;
 }
 

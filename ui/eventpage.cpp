@@ -1,5 +1,6 @@
 #include "eventpage.h"
 
+#include "alertstab.h"
 #include "charttab.h"
 #include "rejectedview.h"
 #include "rowsview.h"
@@ -74,6 +75,8 @@ EventPage::EventPage(WorkspaceService *service, QWidget *parent) : QWidget(paren
     apiLayout->addWidget(m_curl, 1);
     apiLayout->addLayout(buttons);
     m_tabs->addTab(api, tr("API"));
+    m_alerts = new AlertsTab(m_service->location(), m_tabs);
+    m_tabs->addTab(m_alerts, tr("Alerts"));
 
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(header);
@@ -137,6 +140,7 @@ void EventPage::refresh()
                           .arg(m_service->organisation(), fields.isEmpty() ? tr("none (any data is kept as sent)")
                                                                            : fields.join(QStringLiteral(", "))));
     m_curl->setPlainText(curlSnippet());
+    m_alerts->showDefinition(m_definition);
     m_chart->showDefinition(m_definition); // a changed schema changes the fields to chart
 }
 

@@ -11,6 +11,7 @@ class QTabWidget;
 
 namespace meterdesk {
 
+class AlertsTab;
 class ChartTab;
 class RejectedView;
 class RowsView;
@@ -32,6 +33,7 @@ public:
     QString curlSnippet() const;
     RowsView *rowsView() const { return m_rows; }
     RejectedView *rejectedView() const { return m_rejected; }
+    AlertsTab *alertsTab() const { return m_alerts; }
     SqlTemplateTab *sqlTab() const { return m_sql; }
     ChartTab *chartTab() const { return m_chart; }
 
@@ -59,6 +61,7 @@ private:
     QLabel *m_schema = nullptr;
     RowsView *m_rows = nullptr;
     RejectedView *m_rejected = nullptr;
+    AlertsTab *m_alerts = nullptr;
     SqlTemplateTab *m_sql = nullptr; // SQL templates (docs/METERS.md)
     ChartTab *m_chart = nullptr;
 };
