@@ -27,7 +27,7 @@ class ConsoleHistory
 {
 public:
     static constexpr qsizetype MaxEntries = 100;
-    static constexpr qsizetype MaxBodyBytes = 64 * 1024;
+    static constexpr qsizetype MaxBodyBytes = qsizetype(64) * 1024;
 
     void add(HistoryEntry entry);
     const QList<HistoryEntry> &entries() const { return m_entries; }

@@ -5,7 +5,7 @@
 namespace meterdesk {
 
 namespace {
-constexpr qsizetype ChunkBytes = 64 * 1024;
+constexpr qsizetype ChunkBytes = qsizetype(64) * 1024;
 } // namespace
 
 bool CsvReader::fill()

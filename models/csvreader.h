@@ -28,7 +28,7 @@ struct CsvRecord
 class CsvReader
 {
 public:
-    static constexpr qsizetype MaxRecordBytes = 1024 * 1024;
+    static constexpr qsizetype MaxRecordBytes = qsizetype(1024) * 1024;
 
     explicit CsvReader(QIODevice &device) : m_device(device) {}
 

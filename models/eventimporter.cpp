@@ -17,7 +17,7 @@ namespace meterdesk {
 
 namespace {
 
-constexpr qsizetype MaxEventLine = 1024 * 1024; // the endpoint's limit for one event
+constexpr qsizetype MaxEventLine = qsizetype(1024) * 1024; // the endpoint's limit for one event
 
 // One row of input, whatever the format.
 struct InputRow

@@ -9,7 +9,7 @@ QByteArray indented(QByteArrayView json, int indent)
     int depth = 0;
     auto newline = [&] {
         out += '\n';
-        out += QByteArray(depth * indent, ' ');
+        out += QByteArray(qsizetype(depth) * indent, ' ');
     };
     auto nextSignificant = [&](qsizetype from) -> char {
         for (qsizetype j = from; j < json.size(); ++j)

@@ -75,7 +75,7 @@ void RowsModel::post(std::function<void(RowStore &)> job, QObject *on)
 {
     auto *worker = static_cast<RowsWorker *>(on ? on : m_worker);
     QPointer<RowsModel> self(this);
-    QMetaObject::invokeMethod(worker, [worker, job, self] {
+    QMetaObject::invokeMethod(worker, [worker, job = std::move(job), self] {
         QString error;
         RowStore *store = worker->store(&error);
         if (!store) {
@@ -284,7 +284,7 @@ void RowsModel::mergeLive(QList<StoredRow> rows, qint64 skipToId)
     }
     // Following the newest rows: keep memory flat by letting go of the tail (it
     // comes back page by page when scrolled to).
-    if (m_followTop && m_rows.size() > 4 * PageSize) {
+    if (m_followTop && m_rows.size() > qsizetype(4) * PageSize) {
         const int keep = 2 * PageSize;
         beginRemoveRows({}, keep, int(m_rows.size()) - 1);
         m_rows.resize(keep);
@@ -308,7 +308,7 @@ void RowsModel::editField(int row, int column, const QString &text, std::functio
     const qint64 id = r->id;
     const UsageEventDefinition d = m_query.definition;
     QPointer<RowsModel> self(this);
-    post([self, d, id, column, text, done](RowStore &store) {
+    post([self, d, id, column, text, done = std::move(done)](RowStore &store) {
         QString error;
         const auto updated = store.editField(d, id, column, text, &error);
         QMetaObject::invokeMethod(qApp, [self, updated, error, done, id] {
@@ -338,7 +338,7 @@ void RowsModel::deleteRows(const QList<int> &rows, std::function<void(QList<Stor
             ids.append(r->id);
     const UsageEventDefinition d = m_query.definition;
     QPointer<RowsModel> self(this);
-    post([self, d, ids, done](RowStore &store) {
+    post([self, d, ids, done = std::move(done)](RowStore &store) {
         QString error;
         QList<StoredRow> removed;
         store.removeRows(d, ids, &removed, &error);
@@ -369,7 +369,7 @@ void RowsModel::restoreRows(const QList<StoredRow> &rows, std::function<void(QSt
 {
     const UsageEventDefinition d = m_query.definition;
     QPointer<RowsModel> self(this);
-    post([self, d, rows, done](RowStore &store) {
+    post([self, d, rows, done = std::move(done)](RowStore &store) {
         QString error;
         store.restoreRows(d, rows, &error);
         QMetaObject::invokeMethod(qApp, [self, rows, error, done] {
@@ -399,7 +399,7 @@ void RowsModel::history(qint64 rowId, std::function<void(QList<AuditEntry>)> don
 {
     const UsageEventDefinition d = m_query.definition;
     QPointer<RowsModel> self(this);
-    post([self, d, rowId, done](RowStore &store) {
+    post([self, d, rowId, done = std::move(done)](RowStore &store) {
         const QList<AuditEntry> entries = store.history(d, rowId);
         QMetaObject::invokeMethod(qApp, [self, entries, done] {
             if (self && done)

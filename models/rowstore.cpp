@@ -261,7 +261,7 @@ std::optional<StoredRow> RowStore::editField(const UsageEventDefinition &d, qint
         QSqlQuery(m_workspace.database()).exec(QStringLiteral("ROLLBACK"));
         return std::nullopt;
     }
-    const auto after = fetch(d, rowId);
+    auto after = fetch(d, rowId);
     m_workspace.audit(d.slug, rowId, QStringLiteral("edit"), rowJson(d, *before), rowJson(d, *after), QStringLiteral("local"));
     QSqlQuery(m_workspace.database()).exec(QStringLiteral("COMMIT"));
     return after;

@@ -141,7 +141,7 @@ Parsed fromText(QStringView s)
     if (pos < s.size()) {
         const QChar c = s[pos];
         if ((c == u'Z' || c == u'z') && pos + 1 == s.size()) {
-            pos = s.size();
+            // The designator ends the text: nothing left to read.
         } else if (c == u'+' || c == u'-') {
             const QStringView rest = s.mid(pos + 1);
             int oh = -1, om = 0;
@@ -156,15 +156,14 @@ Parsed fromText(QStringView s)
             }
             if (oh < 0 || om < 0 || oh > 23 || om > 59)
                 return fail(QStringLiteral("The UTC offset must be written ±HH:MM."));
-            offsetSeconds = (qint64(oh) * 3600 + om * 60) * (c == u'-' ? -1 : 1);
-            pos = s.size();
+            offsetSeconds = (qint64(oh) * 3600 + qint64(om) * 60) * (c == u'-' ? -1 : 1);
         } else {
             return fail(QStringLiteral("Unexpected \"%1\" after the time.").arg(s.mid(pos).left(32)));
         }
     }
 
     const qint64 days = daysFromCivil(date->year, unsigned(date->month), unsigned(date->day));
-    const qint64 seconds = days * 86400 + hh * 3600 + mm * 60 + ss - offsetSeconds;
+    const qint64 seconds = days * 86400 + qint64(hh) * 3600 + qint64(mm) * 60 + ss - offsetSeconds;
     const qint64 result = seconds * 1000000 + micros;
     if (result < MinMicros || result > MaxMicros)
         return fail(QStringLiteral("The time falls outside the years 0001 to 9999 in UTC."));

@@ -138,7 +138,7 @@ void WorkspaceService::countValues(const UsageEventDefinition &definition, const
 {
     const QString location = m_workspace->location();
     QPointer<WorkspaceService> self(this);
-    QThreadPool::globalInstance()->start([self, location, definition, fieldPaths, done] {
+    QThreadPool::globalInstance()->start([self, location, definition, fieldPaths, done = std::move(done)] {
         QHash<QString, qint64> counts;
         {
             QString error;
