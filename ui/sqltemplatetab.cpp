@@ -95,7 +95,8 @@ public:
           m_keywords(QStringLiteral("\\b(SELECT|FROM|WHERE|AND|OR|NOT|GROUP|BY|ORDER|HAVING|LIMIT|OFFSET|AS|ON|JOIN|"
                                     "LEFT|RIGHT|INNER|OUTER|CROSS|UNION|ALL|DISTINCT|WITH|RECURSIVE|VALUES|CASE|WHEN|"
                                     "THEN|ELSE|END|IN|IS|NULL|BETWEEN|LIKE|CAST|ASC|DESC|SUM|COUNT|MIN|MAX|AVG|"
-                                    "COALESCE|OVER|PARTITION)\\b"),
+                                    "COALESCE|OVER|PARTITION|INSERT|UPDATE|DELETE|DROP|CREATE|ALTER|"
+                                    "ATTACH|PRAGMA|INTO|SET)\\b"),
                      QRegularExpression::CaseInsensitiveOption)
     {
         const bool dark = QGuiApplication::palette().color(QPalette::Base).lightness() < 128;
