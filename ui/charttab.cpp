@@ -236,7 +236,7 @@ ChartTab::ChartTab(const QString &location, QWidget *parent)
     m_debounce->setInterval(30); // several controls changed by one action: one run
     connect(m_debounce, &QTimer::timeout, this, &ChartTab::runNow);
     m_live->setSingleShot(true);
-    m_live->setInterval(LiveInterval);
+    m_live->setTimerType(Qt::PreciseTimer); // a coarse timer may fire 5 % early
     connect(m_live, &QTimer::timeout, this, &ChartTab::liveTick);
 
     connect(m_field, &QComboBox::currentIndexChanged, this, [this] {
@@ -441,8 +441,17 @@ void ChartTab::showEvent(QShowEvent *event)
 
 void ChartTab::rowsCommitted()
 {
-    if (!m_live->isActive())
-        m_live->start();
+    scheduleLive();
+}
+
+void ChartTab::scheduleLive()
+{
+    // At once when the last run started long enough ago, else when LiveInterval has
+    // passed since it: sporadic events show at once, a flood at most twice a second.
+    if (m_live->isActive())
+        return;
+    const qint64 since = m_sinceRun.isValid() ? m_sinceRun.elapsed() : qint64(LiveInterval);
+    m_live->start(int(std::max<qint64>(0, LiveInterval - since)));
 }
 
 void ChartTab::liveTick()
@@ -464,6 +473,7 @@ void ChartTab::runNow()
         return;
     m_stale = false;
     m_liveAgain = false;
+    m_sinceRun.start();
     const Aggregate::Query q = currentQuery();
     if (!q.zone.isValid()) {
         showFailure(tr("Unknown time zone “%1”: pick one from the list.").arg(m_zone->currentText()));
@@ -498,7 +508,7 @@ void ChartTab::showResult()
     for (QPushButton *b : {m_copy, m_exportCsv, m_exportPng})
         b->setEnabled(!m_model->isEmpty());
     if (m_liveAgain)
-        m_live->start();
+        scheduleLive();
     emit updated();
 }
 
@@ -511,7 +521,7 @@ void ChartTab::showFailure(const QString &error)
     for (QPushButton *b : {m_copy, m_exportCsv, m_exportPng})
         b->setEnabled(false);
     if (m_liveAgain)
-        m_live->start();
+        scheduleLive();
 }
 
 QString ChartTab::chartTitle() const

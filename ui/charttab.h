@@ -2,6 +2,7 @@
 
 #include "aggregate.h"
 
+#include <QElapsedTimer>
 #include <QHash>
 #include <QWidget>
 
@@ -83,6 +84,7 @@ private:
     Choices choices() const;
     void runNow();
     void liveTick();
+    void scheduleLive();
     void showResult();
     void showFailure(const QString &error);
     void rebuildChart();
@@ -98,6 +100,7 @@ private:
     bool m_liveAgain = false; // rows arrived during a run
     QTimer *m_debounce = nullptr;
     QTimer *m_live = nullptr;
+    QElapsedTimer m_sinceRun; // since the last run started
 
     QComboBox *m_field = nullptr;
     QComboBox *m_function = nullptr;
