@@ -472,6 +472,18 @@ private slots:
         QVERIFY(store.remove(other->id, &error));
     }
 
+    void sqlTabLoadsWhenShown()
+    {
+        SqlTemplateTab tab(m_db);
+        QSignalSpy listed(&tab, &SqlTemplateTab::templatesChanged);
+        tab.showDefinition(m_def); // hidden, as on a page showing another tab
+        QVERIFY(!listed.wait(300));
+        tab.show();
+        QVERIFY(listed.wait(10000));
+        QCOMPARE(tab.findChild<QComboBox *>(QStringLiteral("sqlTemplates"))->count(), 1);
+        QTRY_COMPARE(tab.findChild<QComboBox *>(QStringLiteral("sqlCustomer"))->count(), 4);
+    }
+
     void sqlTabRunsAndRefuses()
     {
         SqlTemplateTab tab(m_db);

@@ -357,10 +357,29 @@ void SqlTemplateTab::showDefinition(const UsageEventDefinition &definition)
         m_templates.clear();
         m_templateBox->clear();
     }
+    // A page shows every tab's usage event at once: the scan for customers waits until
+    // this tab is actually looked at.
+    m_stale = true;
+    if (isVisible())
+        load();
+}
+
+void SqlTemplateTab::showEvent(QShowEvent *event)
+{
+    QWidget::showEvent(event);
+    if (m_stale)
+        load();
+}
+
+void SqlTemplateTab::load()
+{
+    m_stale = false;
+    if (m_definition.slug.isEmpty())
+        return;
     reloadTemplates(QString());
     // The customers in the table, for the combo (typing any other id works too).
     QPointer<SqlTemplateTab> self(this);
-    post(m_runWorker, [self, definition](Worker &w) {
+    post(m_runWorker, [self, definition = m_definition](Worker &w) {
         QString error;
         QStringList customers;
         if (SqlTemplateRunner *runner = w.runner(&error))

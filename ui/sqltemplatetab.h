@@ -51,6 +51,9 @@ public slots:
     void copyResults();
     void exportCsv();
 
+protected:
+    void showEvent(QShowEvent *event) override;
+
 signals:
     void runFinished();       // a result (rows or an error) is on screen
     void templatesChanged();  // the template list was (re)loaded
@@ -58,6 +61,7 @@ signals:
 private:
     struct Worker;
     void post(Worker *worker, std::function<void(Worker &)> job);
+    void load(); // the templates and the table's customers, when the tab is first seen
     void reloadTemplates(const QString &select);
     void showTemplate(int index);
     void showError(const QString &message);
@@ -88,6 +92,7 @@ private:
     std::shared_ptr<std::atomic_bool> m_cancelFlag;
     quint64 m_runGeneration = 0;
     bool m_running = false;
+    bool m_stale = false; // a usage event was set while the tab was hidden
 };
 
 } // namespace meterdesk
