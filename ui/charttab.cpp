@@ -115,6 +115,9 @@ ChartTab::ChartTab(const QString &location, QWidget *parent)
         e->setDisplayFormat(QStringLiteral("yyyy-MM-dd HH:mm"));
     }
     m_to->setToolTip(tr("Exclusive: the range ends just before this time"));
+    // Until a run shows the range it covers: the last 7 days.
+    m_to->setDateTime(QDateTime(QDate::currentDate().addDays(1), QTime(0, 0)));
+    m_from->setDateTime(QDateTime(QDate::currentDate().addDays(-6), QTime(0, 0)));
     m_customers = new QComboBox(this);
     m_customers->setObjectName(QStringLiteral("chartCustomers"));
     m_customers->addItem(tr("All customers"), int(Customers::All));
