@@ -3,6 +3,7 @@
 #include "alertmonitor.h"
 #include "cli.h"
 #include "ingestservice.h"
+#include "sqldialect.h"
 #include "workspace.h"
 
 #include <QCoreApplication>
@@ -52,6 +53,32 @@ bool listenAddress(const QString &listen, QString *host, quint16 *port)
     return false;
 }
 
+// Another process holding the SQLite file's write lock would leave an endpoint that
+// answers every event 503 after a 10 s wait. Say so, wait as long as a write would
+// (the busy timeout, 10 s), and do not start if the lock stays taken.
+bool writeLockAvailable(const QString &database)
+{
+    QTextStream err(stderr);
+    if (SqlDialect::isPostgresUrl(database))
+        return true;
+    QString error;
+    auto ws = Workspace::open(database, &error);
+    if (!ws) {
+        err << "meterdesk: " << error << Qt::endl;
+        return false;
+    }
+    QString why;
+    if (!ws->canTakeWriteLock(0, &why)) {
+        err << "meterdesk: " << database << " is locked by another process; waiting up to 10 s for it." << Qt::endl;
+        if (!ws->canTakeWriteLock(10000, &why)) {
+            err << "meterdesk: " << database << " is still locked by another process (" << why.simplified()
+                << "); not starting. Close the program that holds it, or choose another --database." << Qt::endl;
+            return false;
+        }
+    }
+    return true;
+}
+
 } // namespace
 
 int runHeadless(const QString &database, const QString &listen)
@@ -61,6 +88,8 @@ int runHeadless(const QString &database, const QString &listen)
     if (!listenAddress(listen, &host, &port))
         return ExitUsage;
     quitOnSignals();
+    if (!writeLockAvailable(database))
+        return ExitFailure;
     IngestService service(database);
     int exitCode = ExitOk;
     QObject::connect(&service, &IngestService::started, &service, [](const QString &url) {

@@ -5,6 +5,7 @@
 #include <QAtomicInteger>
 #include <QDateTime>
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -67,6 +68,18 @@ bool Workspace::isReachable()
     return QSqlQuery(database()).exec(QStringLiteral("SELECT 1"));
 }
 
+bool Workspace::canTakeWriteLock(int waitMs, QString *error)
+{
+    if (m_dialect.kind() != SqlDialect::Kind::SQLite)
+        return true;
+    exec(QStringLiteral("PRAGMA busy_timeout=%1").arg(waitMs));
+    const bool taken = run(database(), m_dialect.beginWrite(), error, nullptr);
+    if (taken)
+        rollback();
+    exec(QStringLiteral("PRAGMA busy_timeout=10000")); // QSQLITE_BUSY_TIMEOUT of open()
+    return taken;
+}
+
 void Workspace::tuneForBulkWrites()
 {
     if (m_dialect.kind() == SqlDialect::Kind::SQLite) {
@@ -110,6 +123,37 @@ bool Workspace::exec(const QString &sql, QString *error) const
     return false;
 }
 
+namespace {
+// A SQLite file cut short (a copy that stopped, a full disk while copying): its
+// header counts more pages than the file holds. SQLite itself would open it and
+// fail only on the missing pages, perhaps after writing to it. Empty: not truncated.
+QString truncatedFile(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    const QByteArray h = file.read(100);
+    if (h.size() < 100 || !h.startsWith(QByteArrayView("SQLite format 3\0", 16)))
+        return {};
+    const auto be32 = [&h](int at) {
+        return (quint32(uchar(h[at])) << 24) | (quint32(uchar(h[at + 1])) << 16) | (quint32(uchar(h[at + 2])) << 8)
+            | quint32(uchar(h[at + 3]));
+    };
+    const quint32 rawPageSize = (quint32(uchar(h[16])) << 8) | quint32(uchar(h[17]));
+    const qint64 pageSize = rawPageSize == 1 ? 65536 : rawPageSize;
+    if (pageSize < 512 || (pageSize & (pageSize - 1)) != 0)
+        return {}; // not a valid header: SQLite refuses it on its own
+    const quint32 pages = be32(28);
+    // The page count is trusted only when its "valid for" number matches the change counter.
+    if (pages == 0 || be32(92) != be32(24))
+        return {};
+    if (qint64(pages) * pageSize <= file.size())
+        return {};
+    return QStringLiteral("its header counts %1 pages of %2 bytes, the file holds %3 bytes (truncated?)")
+        .arg(pages).arg(pageSize).arg(file.size());
+}
+} // namespace
+
 std::unique_ptr<Workspace> Workspace::open(const QString &location, QString *error)
 {
     if (SqlDialect::isPostgresUrl(location))
@@ -121,6 +165,10 @@ std::unique_ptr<Workspace> Workspace::open(const QString &location, QString *err
     }
     if (info.exists() && !info.isFile()) {
         *error = QStringLiteral("%1 is not a file.").arg(location);
+        return nullptr;
+    }
+    if (const QString why = truncatedFile(info.absoluteFilePath()); !why.isEmpty()) {
+        *error = QStringLiteral("%1 is damaged: %2; it was left untouched.").arg(location, why);
         return nullptr;
     }
     std::unique_ptr<Workspace> ws(new Workspace(nextConnectionName(), info.absoluteFilePath(),
@@ -138,6 +186,11 @@ std::unique_ptr<Workspace> Workspace::open(const QString &location, QString *err
     // A corrupt or foreign file fails here, before anything is written to it.
     QSqlQuery probe(ws->database());
     if (!probe.exec(QStringLiteral("SELECT count(*) FROM sqlite_master")) || !probe.next()) {
+        if (probe.lastError().nativeErrorCode() == QLatin1String("5")) { // SQLITE_BUSY, after the 10 s busy timeout
+            *error = QStringLiteral("%1 is locked by another process (%2); it was left untouched.")
+                         .arg(location, probe.lastError().text());
+            return nullptr;
+        }
         *error = QStringLiteral("%1 is not a usable Meterdesk workspace (%2); it was left untouched.")
                      .arg(location, probe.lastError().text());
         return nullptr;
@@ -261,6 +314,21 @@ bool Workspace::migrate(QString *error)
         },
     };
 
+    // Up to date (the usual case): no write transaction. Opening a SQLite workspace then
+    // needs no write lock, so another process holding it is told apart from a failed
+    // upgrade (headless says so and waits: app/headless.cpp).
+    if (m_dialect.kind() == SqlDialect::Kind::SQLite && !tableColumns(QStringLiteral("meta")).isEmpty()) {
+        QSqlQuery q(db);
+        QString version;
+        QString organisation;
+        if (q.exec(QStringLiteral("SELECT key, value FROM meta WHERE key IN ('schema_version', 'organisation')")))
+            while (q.next())
+                (q.value(0).toString() == QLatin1String("organisation") ? organisation : version) = q.value(1).toString();
+        if (version == QString::number(SchemaVersion) && !organisation.isEmpty()) {
+            m_organisation = organisation;
+            return true;
+        }
+    }
     if (!exec(m_dialect.beginWrite(), error))
         return false;
     if (!m_dialect.lockSchema().isEmpty() && !exec(m_dialect.lockSchema(), error)) {

@@ -67,6 +67,9 @@ public:
     void rollback();
     // Whether a server database still answers (a failed statement may mean it restarted).
     bool isReachable();
+    // SQLite: whether the write lock can be had within `waitMs` (another process may
+    // hold it); the lock is let go at once. Server databases: true.
+    bool canTakeWriteLock(int waitMs, QString *error);
 
     // For the one writer: a page cache big enough that a large group commit does
     // not spill pages to the WAL twice.

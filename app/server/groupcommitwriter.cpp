@@ -180,7 +180,7 @@ void GroupCommitWriter::run()
                     ? QStringLiteral("the database connection is lost; reconnecting (%1)").arg(lostError.simplified())
                     : error;
                 for (WriteJob &job : jobs)
-                    job.done({}, why, true);
+                    job.done({}, why, true, {});
                 if (!letters.empty())
                     qCWarning(lcWriter) << letters.size() << "dead letter(s) not recorded: no database connection";
             } else if (!commitGroup(*ws, *store, jobs, letters, keyUse)) {
@@ -289,7 +289,7 @@ bool GroupCommitWriter::commitGroup(Workspace &ws, EventStore &store, std::deque
         if (failure.isEmpty() && !rolledBack[j])
             for (const StoreResult &r : std::as_const(results[j]))
                 committedCount += r.outcome == StoreOutcome::Inserted;
-        jobs[j].done(results[j], failure, !failure.isEmpty() || rolledBack[j]);
+        jobs[j].done(results[j], failure, !failure.isEmpty() || rolledBack[j], failureState);
     }
     {
         QMutexLocker lock(&m_mutex);

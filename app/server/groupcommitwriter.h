@@ -28,8 +28,11 @@ struct WriteJob
     bool atomic = true; // a conflict anywhere rolls the whole job back
     qint64 receivedAtUs = 0;
     // Called on the writer thread after the commit (or the failure). `error` empty
-    // means the results are durable. The callee posts to its own thread.
-    std::function<void(const QList<StoreResult> &results, const QString &error, bool rolledBack)> done;
+    // means the results are durable; `errorCode` is the database's code for a failure
+    // (SQLite's result code, PostgreSQL's SQLSTATE), see storageFailure(). The callee
+    // posts to its own thread.
+    std::function<void(const QList<StoreResult> &results, const QString &error, bool rolledBack, const QString &errorCode)>
+        done;
 };
 
 struct WriterStats

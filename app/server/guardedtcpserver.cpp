@@ -7,11 +7,18 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <cctype>
+
 namespace meterdesk {
 
 GuardedTcpServer::GuardedTcpServer(EndpointLimits limits, QObject *parent)
     : QTcpServer(parent), m_limits(limits), m_sweeper(new QTimer(this))
 {
+    // Qt listens with a backlog of 50: a burst of connections (a crowd of clients, all
+    // at once) would drop the SYN of the next one, which then waits a second for its
+    // retransmit. The kernel caps this at net.core.somaxconn.
+    setListenBacklogSize(std::max(m_limits.maxConnections, 128));
     m_clock.start();
     m_sweeper->setInterval(250);
     connect(m_sweeper, &QTimer::timeout, this, &GuardedTcpServer::sweep);
@@ -25,6 +32,10 @@ void GuardedTcpServer::incomingConnection(qintptr handle)
         delete socket;
         return;
     }
+    // A crowd of idle keep-alive connections must not lock out a client with a request:
+    // at the cap, the one idle the longest makes room (what a browser would reopen).
+    if (m_connections.size() >= m_limits.maxConnections && !m_refuseNew)
+        evictIdle();
     if (m_connections.size() >= m_limits.maxConnections || m_refuseNew) {
         // Not handed to Qt HTTP Server at all: answer, then close.
         const HttpError why = m_refuseNew ? HttpError::Unavailable : HttpError::Unavailable;
@@ -76,20 +87,26 @@ void GuardedTcpServer::scan(QTcpSocket *socket, Conn &c, qint64 available)
 {
     qint64 offset = 0;
     while (offset < available && c.state != State::Draining) {
-        if (c.state == State::Body || c.state == State::Chunked) {
-            const qint64 n = c.state == State::Body ? std::min(available - offset, c.bodyRemaining) : available - offset;
+        if (c.state == State::Chunked) {
+            const QByteArray bytes = socket->peek(available).mid(offset);
+            const qint64 used = scanChunked(socket, c, bytes);
+            if (used < 0)
+                return;
+            offset += used;
+            continue;
+        }
+        if (c.state == State::Body) {
+            const qint64 n = std::min(available - offset, c.bodyRemaining);
             c.bodySeen += n;
             offset += n;
             if (c.bodySeen > c.bodyLimit)
                 return refuse(socket, c, int(HttpError::PayloadTooLarge),
                               QStringLiteral("The body is over the limit of %1 bytes.").arg(c.bodyLimit));
-            if (c.state == State::Body) {
-                c.bodyRemaining -= n;
-                if (c.bodyRemaining == 0) {
-                    c.state = State::Head;
-                    c.bodySeen = 0;
-                    c.requestStartMs = -1;
-                }
+            c.bodyRemaining -= n;
+            if (c.bodyRemaining == 0) {
+                c.state = State::Head;
+                c.bodySeen = 0;
+                c.requestStartMs = -1;
             }
             continue;
         }
@@ -101,6 +118,17 @@ void GuardedTcpServer::scan(QTcpSocket *socket, Conn &c, qint64 available)
         const QByteArray chunk = socket->peek(offset + take).mid(offset);
         const qsizetype before = c.head.size();
         c.head.append(chunk);
+        // Lines end with CRLF. A bare LF, a NUL or another control byte is refused:
+        // Qt HTTP Server's parser would read such a head differently than this guard
+        // (request smuggling), or take a NUL inside a header value.
+        for (qsizetype i = before; i < c.head.size(); ++i) {
+            const uchar ch = uchar(c.head[i]);
+            if ((ch == '\n' && (i == 0 || c.head[i - 1] != '\r')) || (ch < 0x20 && ch != '\t' && ch != '\r' && ch != '\n')
+                || ch == 0x7f)
+                return refuse(socket, c, int(HttpError::BadRequest),
+                              ch == '\n' ? QStringLiteral("Header lines end with CRLF, not a bare LF.")
+                                         : QStringLiteral("A control character in the request head."));
+        }
         const qsizetype end = c.head.indexOf("\r\n\r\n", std::max<qsizetype>(0, before - 3));
         if (end < 0) {
             if (c.head.size() > m_limits.maxHeadBytes)
@@ -122,7 +150,14 @@ bool GuardedTcpServer::parseHead(QTcpSocket *socket, Conn &c)
 {
     const QList<QByteArray> lines = c.head.split('\n');
     const QList<QByteArray> requestLine = lines.value(0).trimmed().split(' ');
-    if (requestLine.size() != 3 || !requestLine[2].startsWith("HTTP/1.")) {
+    // method SP request-target SP HTTP/1.x: the method upper-case letters (methods are
+    // case-sensitive: "post" is not POST), the target printable ASCII (RFC 9112 §3).
+    const auto isUpper = [](char ch) { return ch >= 'A' && ch <= 'Z'; };
+    const auto isPrintable = [](char ch) { return ch > 0x20 && ch < 0x7f; };
+    if (requestLine.size() != 3 || (requestLine[2] != "HTTP/1.1" && requestLine[2] != "HTTP/1.0")
+        || requestLine[0].isEmpty() || requestLine[0].size() > 16
+        || !std::all_of(requestLine[0].cbegin(), requestLine[0].cend(), isUpper) || requestLine[1].isEmpty()
+        || !std::all_of(requestLine[1].cbegin(), requestLine[1].cend(), isPrintable)) {
         refuse(socket, c, int(HttpError::BadRequest), QStringLiteral("Malformed request line."));
         return false;
     }
@@ -141,16 +176,22 @@ bool GuardedTcpServer::parseHead(QTcpSocket *socket, Conn &c)
         }
         const QByteArray name = line.left(colon).trimmed().toLower();
         const QByteArray value = line.mid(colon + 1).trimmed();
+        if (name.isEmpty() || name.contains(' ') || name.contains('\t')) {
+            refuse(socket, c, int(HttpError::BadRequest), QStringLiteral("Malformed header name."));
+            return false;
+        }
         if (name == "content-length") {
-            bool ok = false;
-            const qint64 n = value.toLongLong(&ok);
+            // Digits only: "+5", "0x5" or "5, 5" are read differently by different parsers.
+            bool ok = !value.isEmpty() && value.size() <= 18
+                && std::all_of(value.cbegin(), value.cend(), [](char ch) { return ch >= '0' && ch <= '9'; });
+            const qint64 n = ok ? value.toLongLong(&ok) : -1;
             if (!ok || n < 0 || (contentLength >= 0 && contentLength != n)) {
                 refuse(socket, c, int(HttpError::BadRequest), QStringLiteral("Invalid or conflicting Content-Length."));
                 return false;
             }
             contentLength = n;
         } else if (name == "transfer-encoding") {
-            if (value.toLower() != "chunked") {
+            if (value.toLower() != "chunked" || chunked) {
                 refuse(socket, c, int(HttpError::BadRequest), QStringLiteral("Only chunked Transfer-Encoding is supported."));
                 return false;
             }
@@ -171,6 +212,8 @@ bool GuardedTcpServer::parseHead(QTcpSocket *socket, Conn &c)
     c.bodySeen = 0;
     if (chunked) {
         c.state = State::Chunked;
+        c.chunk = Chunk::Size;
+        c.line.clear();
     } else if (contentLength > 0) {
         c.state = State::Body;
         c.bodyRemaining = contentLength;
@@ -178,6 +221,97 @@ bool GuardedTcpServer::parseHead(QTcpSocket *socket, Conn &c)
         c.state = State::Head;
         c.requestStartMs = -1;
     }
+    return true;
+}
+
+qint64 GuardedTcpServer::scanChunked(QTcpSocket *socket, Conn &c, QByteArrayView bytes)
+{
+    constexpr qsizetype MaxLine = 1024; // a chunk-size line with extensions, or one trailer
+    qint64 at = 0;
+    while (at < bytes.size()) {
+        if (c.chunk == Chunk::Data) {
+            const qint64 n = std::min<qint64>(bytes.size() - at, c.chunkRemaining);
+            c.chunkRemaining -= n;
+            c.bodySeen += n;
+            at += n;
+            if (c.bodySeen > c.bodyLimit) {
+                refuse(socket, c, int(HttpError::PayloadTooLarge),
+                       QStringLiteral("The body is over the limit of %1 bytes.").arg(c.bodyLimit));
+                return -1;
+            }
+            if (c.chunkRemaining == 0)
+                c.chunk = Chunk::DataEnd;
+            continue;
+        }
+        // A line: the chunk size, the CRLF after a chunk's data, or a trailer.
+        const qsizetype nl = bytes.sliced(at).indexOf('\n');
+        const qsizetype take = nl < 0 ? bytes.size() - at : nl + 1;
+        c.line.append(bytes.sliced(at, take));
+        at += take;
+        if (c.line.size() > MaxLine) {
+            refuse(socket, c, int(HttpError::BadRequest), QStringLiteral("Malformed chunked body: a line is too long."));
+            return -1;
+        }
+        if (nl < 0)
+            continue;
+        if (!c.line.endsWith("\r\n")) {
+            refuse(socket, c, int(HttpError::BadRequest), QStringLiteral("Malformed chunked body: lines end with CRLF."));
+            return -1;
+        }
+        const QByteArray line = c.line.chopped(2);
+        c.line.clear();
+        if (c.chunk == Chunk::DataEnd) {
+            if (!line.isEmpty()) {
+                refuse(socket, c, int(HttpError::BadRequest), QStringLiteral("Malformed chunked body: data longer than its size."));
+                return -1;
+            }
+            c.chunk = Chunk::Size;
+            continue;
+        }
+        if (c.chunk == Chunk::Trailer) {
+            if (line.isEmpty()) { // the body is over
+                c.state = State::Head;
+                c.chunk = Chunk::Size;
+                c.bodySeen = 0;
+                c.requestStartMs = -1;
+                return at;
+            }
+            continue;
+        }
+        const QByteArray size = line.left(line.indexOf(';')).trimmed();
+        const bool hex = !size.isEmpty() && size.size() <= 15
+            && std::all_of(size.cbegin(), size.cend(), [](char ch) { return std::isxdigit(uchar(ch)) != 0; });
+        if (!hex) {
+            refuse(socket, c, int(HttpError::BadRequest), QStringLiteral("Malformed chunked body: a bad chunk size."));
+            return -1;
+        }
+        c.chunkRemaining = size.toLongLong(nullptr, 16);
+        if (c.bodySeen + c.chunkRemaining > c.bodyLimit) {
+            refuse(socket, c, int(HttpError::PayloadTooLarge),
+                   QStringLiteral("The body is over the limit of %1 bytes.").arg(c.bodyLimit));
+            return -1;
+        }
+        c.chunk = c.chunkRemaining == 0 ? Chunk::Trailer : Chunk::Data;
+    }
+    return at;
+}
+
+bool GuardedTcpServer::evictIdle()
+{
+    QTcpSocket *oldest = nullptr;
+    qint64 oldestMs = 0;
+    for (auto it = m_connections.cbegin(); it != m_connections.cend(); ++it) {
+        const Conn &c = it.value();
+        const bool idle = c.state == State::Head && c.head.isEmpty() && c.requestStartMs < 0 && c.pending == 0;
+        if (idle && (!oldest || c.lastActivityMs < oldestMs)) {
+            oldest = it.key();
+            oldestMs = c.lastActivityMs;
+        }
+    }
+    if (!oldest)
+        return false;
+    m_connections.remove(oldest);
+    oldest->abort();
     return true;
 }
 
@@ -202,10 +336,8 @@ void GuardedTcpServer::requestDispatched(QTcpSocket *socket)
     auto it = m_connections.find(socket);
     if (it == m_connections.end())
         return;
-    if (it->state == State::Chunked) {
-        it->state = State::Head;
-        it->bodySeen = 0;
-    }
+    // A chunked body's end is found by scanChunked(); this guard has already read any
+    // pipelined request after this one, so only an empty head is reset here.
     if (it->state == State::Head && it->head.isEmpty())
         it->requestStartMs = -1;
 }

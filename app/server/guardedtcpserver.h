@@ -48,10 +48,15 @@ protected:
 
 private:
     enum class State { Head, Body, Chunked, Draining };
+    // Where a chunked body is: a size line, chunk data, the CRLF after it, trailers.
+    enum class Chunk { Size, Data, DataEnd, Trailer };
     struct Conn
     {
         State state = State::Head;
+        Chunk chunk = Chunk::Size;
         QByteArray head;
+        QByteArray line;          // a chunk-size or trailer line being read
+        qint64 chunkRemaining = 0;
         qint64 bodyRemaining = 0;
         qint64 bodySeen = 0;
         qint64 bodyLimit = 0;
@@ -64,6 +69,12 @@ private:
     void onReadyRead(QTcpSocket *socket);
     void scan(QTcpSocket *socket, Conn &c, qint64 available);
     bool parseHead(QTcpSocket *socket, Conn &c);
+    // Walks chunked framing over `bytes`; returns how many it used (the body may end
+    // inside them), or -1 after refusing a malformed one.
+    qint64 scanChunked(QTcpSocket *socket, Conn &c, QByteArrayView bytes);
+    // At the connection cap: gives up the connection idle the longest (between
+    // requests, no answer pending). False when none is idle.
+    bool evictIdle();
     void refuse(QTcpSocket *socket, Conn &c, int error, const QString &detail);
     void sweep();
 

@@ -27,6 +27,16 @@ HttpErrorInfo httpErrorInfo(HttpError error)
     return {500, "internal", "Internal error"};
 }
 
+HttpError storageFailure(const QString &databaseCode)
+{
+    // SQLite's extended codes keep the primary code in the low byte (SQLITE_FULL = 13).
+    bool numeric = false;
+    const int sqlite = databaseCode.toInt(&numeric);
+    if ((numeric && (sqlite & 0xff) == 13) || databaseCode == QLatin1String("53100"))
+        return HttpError::InsufficientStorage;
+    return HttpError::Unavailable;
+}
+
 QByteArray reasonPhrase(int status)
 {
     switch (status) {

@@ -37,6 +37,10 @@ struct HttpErrorInfo
 };
 
 HttpErrorInfo httpErrorInfo(HttpError error);
+// A write the database refused: the disk or the database is full (SQLite's
+// SQLITE_FULL, PostgreSQL's 53100 disk_full) is 507, anything
+// else 503 (retry: nothing of the request was committed).
+HttpError storageFailure(const QString &databaseCode);
 QByteArray reasonPhrase(int status);
 
 // An RFC 9457 application/problem+json body. `errors` become

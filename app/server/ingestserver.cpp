@@ -23,6 +23,8 @@
 
 #include <cmath>
 
+#include <cctype>
+
 Q_LOGGING_CATEGORY(lcServer, "meterdesk.server")
 
 namespace meterdesk {
@@ -43,20 +45,40 @@ QByteArray header(const HeaderList &headers, QByteArrayView name)
     return {};
 }
 
+// An API key ("mdk_" + 43 base64url characters) wherever a client put it: the dead
+// letters keep bodies and headers for inspection, never a usable key.
+QByteArray scrubKeys(QByteArray text)
+{
+    for (qsizetype at = text.indexOf("mdk_"); at >= 0; at = text.indexOf("mdk_", at + 4)) {
+        qsizetype end = at + 4;
+        while (end < text.size() && (std::isalnum(uchar(text[end])) || text[end] == '-' || text[end] == '_'))
+            ++end;
+        if (end - at > 12)
+            text.replace(at + 4, end - at - 4, "[redacted]");
+    }
+    return text;
+}
+
+bool secretHeader(const QByteArray &name)
+{
+    const QByteArray lower = name.toLower();
+    return lower == "cookie" || lower.contains("auth") || lower.contains("key") || lower.contains("token")
+        || lower.contains("secret") || lower.contains("password");
+}
+
 QByteArray redactedHeaders(const HeaderList &headers)
 {
     QByteArray out = "{";
     bool first = true;
     for (const auto &[key, value] : headers) {
-        const QByteArray lower = key.toLower();
-        if (lower == "authorization" || lower == "x-api-key" || lower == "cookie")
+        if (secretHeader(key))
             continue;
         if (!first)
             out += ',';
         first = false;
         appendJsonString(out, QString::fromUtf8(key).toUtf8());
         out += ':';
-        appendJsonString(out, QString::fromUtf8(value.left(1024)).toUtf8());
+        appendJsonString(out, scrubKeys(QString::fromUtf8(value.left(1024)).toUtf8()));
     }
     return out + '}';
 }
@@ -269,12 +291,31 @@ const UsageEventDefinition *IngestServer::definitionFor(const QString &slug)
 
 std::optional<HttpError> IngestServer::authenticate(QString *detail)
 {
-    QByteArray key = header(m_headers, "x-api-key").trimmed();
-    if (key.isEmpty()) {
-        const QByteArray auth = header(m_headers, "authorization").trimmed();
-        if (auth.size() > 7 && auth.left(7).compare("bearer ", Qt::CaseInsensitive) == 0)
-            key = auth.mid(7).trimmed();
+    // Every key the request carries: several different ones (a duplicated header, or
+    // x-api-key and authorization disagreeing) are refused, never resolved by order.
+    QByteArray key;
+    bool ambiguous = false;
+    for (const auto &[name, value] : std::as_const(m_headers)) {
+        QByteArray candidate;
+        if (name.compare("x-api-key", Qt::CaseInsensitive) == 0) {
+            candidate = value.trimmed();
+        } else if (name.compare("authorization", Qt::CaseInsensitive) == 0) {
+            const QByteArray auth = value.trimmed();
+            candidate = auth.size() > 7 && auth.left(7).compare("bearer ", Qt::CaseInsensitive) == 0
+                ? auth.mid(7).trimmed() : QByteArray("\n"); // another scheme: never a key
+        } else {
+            continue;
+        }
+        ambiguous = ambiguous || (!key.isEmpty() && candidate != key);
+        if (key.isEmpty())
+            key = candidate;
     }
+    if (ambiguous) {
+        *detail = QStringLiteral("The request carries several different API keys; send one.");
+        return HttpError::Unauthorized;
+    }
+    if (key == "\n")
+        key.clear();
     if (key.isEmpty()) {
         *detail = QStringLiteral("Send a key as \"authorization: Bearer <key>\" or \"x-api-key: <key>\" "
                                  "(create one under Settings › API keys or with `meterdesk keys create`).");
@@ -290,9 +331,16 @@ std::optional<HttpError> IngestServer::authenticate(QString *detail)
         return HttpError::Unauthorized;
     }
     m_keyUse.insert(*id, Workspace::nowUs());
-    QByteArray org = header(m_headers, "organisation").trimmed();
-    if (org.isEmpty())
-        org = header(m_headers, "organization").trimmed();
+    QByteArray org;
+    for (const auto &[name, value] : std::as_const(m_headers)) {
+        if (name.compare("organisation", Qt::CaseInsensitive) != 0 && name.compare("organization", Qt::CaseInsensitive) != 0)
+            continue;
+        if (!org.isEmpty() && value.trimmed().compare(org, Qt::CaseInsensitive) != 0) {
+            *detail = QStringLiteral("The request names several different organisations.");
+            return HttpError::Forbidden;
+        }
+        org = value.trimmed();
+    }
     if (org.isEmpty()) {
         *detail = QStringLiteral("The \"organisation\" header is missing; this workspace's is %1.").arg(m_organisation);
         return HttpError::Forbidden;
@@ -316,11 +364,33 @@ void IngestServer::send(QHttpServerResponder &r, int status, const QByteArray &b
     for (const auto &[k, v] : extraHeaders)
         out += k + ": " + v + "\r\n";
     out += "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
+    deliver(r.socket(), std::move(out));
+}
+
+void IngestServer::deliver(QTcpSocket *socket, QByteArray bytes)
+{
+    auto it = m_answerOrder.find(socket);
+    if (it == m_answerOrder.end() || m_answerSeq == it->sent) {
+        writeNow(socket, bytes);
+        if (it == m_answerOrder.end())
+            return;
+        ++it->sent;
+        // Later pipelined requests answered before this one go out now, in order.
+        for (auto w = it->waiting.begin(); w != it->waiting.end() && w->first == it->sent; w = it->waiting.erase(w)) {
+            writeNow(socket, w->second);
+            ++it->sent;
+        }
+        return;
+    }
+    it->waiting.emplace(m_answerSeq, std::move(bytes));
+}
+
+void IngestServer::writeNow(QTcpSocket *socket, const QByteArray &out)
+{
     // Straight to the kernel when nothing is queued before it: through QTcpSocket's
     // buffer, Qt 6.4 registers and unregisters a write notifier for every answer,
     // and each of those wakes this thread's event loop once more. Whatever the
     // kernel does not take at once goes through QTcpSocket as usual.
-    QTcpSocket *socket = r.socket();
     qsizetype sent = 0;
     if (socket->bytesToWrite() == 0 && socket->state() == QAbstractSocket::ConnectedState) {
         const ssize_t n = ::send(int(socket->socketDescriptor()), out.constData(), size_t(out.size()),
@@ -355,7 +425,7 @@ void IngestServer::deadLetter(const QHttpServerRequest &request, const QString &
     letter.slug = slug;
     letter.status = status;
     letter.problem = problem;
-    letter.body = request.body().left(DeadLetterBodyCap);
+    letter.body = scrubKeys(request.body().left(DeadLetterBodyCap));
     letter.headers = redactedHeaders(m_headers);
     m_writer->submitDeadLetter(std::move(letter));
 }
@@ -385,6 +455,14 @@ bool IngestServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *
     if (m_tcp)
         m_tcp->requestDispatched(socket);
     m_headers = request.headers(); // built once: QHttpServerRequest::headers() makes a new list per call
+    {
+        auto order = m_answerOrder.find(socket);
+        if (order == m_answerOrder.end()) {
+            order = m_answerOrder.insert(socket, {});
+            connect(socket, &QObject::destroyed, this, [this, socket] { m_answerOrder.remove(socket); });
+        }
+        m_answerSeq = order->issued++;
+    }
     const QString path = request.url().path();
     const auto method = request.method();
     const QStringList parts = path.split(u'/'); // "", "usage", slug[, "batch"]
@@ -528,15 +606,21 @@ void IngestServer::ingest(const QHttpServerRequest &request, QTcpSocket *socket,
     const QByteArray requestBody = batch ? QByteArray() : body; // for the dead letter of a 409
     const HeaderList headers = m_headers; // formatted only if a 409 is dead-lettered
     const ValidatedEvent first = job.events.first();
-    job.done = [this, responder, guard, batch, partial, indexes, rejectedJson, rejectedCount, path, slug, requestBody,
-                headers, first](const QList<StoreResult> &results, const QString &error, bool rolledBack) {
+    const quint64 seq = m_answerSeq;
+    job.done = [this, seq, responder, guard, batch, partial, indexes, rejectedJson, rejectedCount, path, slug, requestBody,
+                headers, first](const QList<StoreResult> &results, const QString &error, bool rolledBack,
+                const QString &errorCode) {
         postCompletion([=, this] {
+            m_answerSeq = seq; // this request's turn among the connection's answers
             if (!error.isEmpty()) {
-                m_counters.rejectedByStatus[503]++;
-                // Nothing of this request was committed: sending it again is safe.
-                sendLater(responder, guard, 503,
-                          problemBody(HttpError::Unavailable, QStringLiteral("The event was not stored: %1").arg(error), path),
-                          "application/problem+json", {{"Retry-After", "1"}});
+                // Nothing of this request was committed: sending it again is safe. A full
+                // disk is 507 (the operator must free space), anything else 503.
+                const HttpError why = storageFailure(errorCode);
+                const int status = httpErrorInfo(why).status;
+                m_counters.rejectedByStatus[status]++;
+                sendLater(responder, guard, status,
+                          problemBody(why, QStringLiteral("The event was not stored: %1").arg(error), path),
+                          "application/problem+json", {{"Retry-After", why == HttpError::InsufficientStorage ? "10" : "1"}});
                 return;
             }
             int stored = 0, duplicates = 0;
@@ -566,7 +650,7 @@ void IngestServer::ingest(const QHttpServerRequest &request, QTcpSocket *socket,
                     letter.slug = slug;
                     letter.status = 409;
                     letter.problem = problem;
-                    letter.body = requestBody.left(DeadLetterBodyCap);
+                    letter.body = scrubKeys(requestBody.left(DeadLetterBodyCap));
                     letter.headers = redactedHeaders(headers);
                     m_writer->submitDeadLetter(std::move(letter));
                     return sendLater(responder, guard, 409, problem, "application/problem+json");
@@ -783,12 +867,10 @@ QByteArray aggregateJson(const Aggregate::Query &q, const QString &zoneId, const
         out += i ? ",{\"customer_id\":" : "{\"customer_id\":";
         appendJsonString(out, c.customerId.toUtf8());
         out += ",\"window_start\":\"" + local(c.windowStartUs) + "\",\"value\":";
-        if (boolean)
-            out += c.value.toLatin1();
-        else if (!numeric)
+        if (!numeric && !boolean)
             appendJsonString(out, c.value.toUtf8());
-        else if (std::isfinite(c.number))
-            out += c.value.toLatin1(); // exact: the value's own digits as the JSON number token
+        else if (boolean || std::isfinite(c.number))
+            out += c.value.toLatin1(); // exact: the value's own digits as the JSON number token, or true/false
         else
             out += "null"; // a float sum past the double range
         out += ",\"rows\":" + QByteArray::number(c.rows) + '}';
@@ -900,11 +982,12 @@ void IngestServer::aggregate(const QHttpServerRequest &request, QTcpSocket *sock
     auto responder = std::make_shared<QHttpServerResponder>(makeResponder(request, socket));
     QPointer<QTcpSocket> guard(socket);
     const QString path = request.url().path();
+    const quint64 seq = m_answerSeq;
     auto *context = static_cast<AggregateContext *>(m_aggregateContext);
     const std::shared_ptr<std::atomic_bool> cancel = m_aggregateCancel;
     QMetaObject::invokeMethod(
         context,
-        [this, context, cancel, q, zoneId, responder = std::move(responder), guard, path]() mutable {
+        [this, context, cancel, q, zoneId, responder = std::move(responder), guard, path, seq]() mutable {
             // On the aggregate thread: the scan and the answer's JSON; only the write
             // goes back to the server thread.
             int status = 200;
@@ -929,8 +1012,9 @@ void IngestServer::aggregate(const QHttpServerRequest &request, QTcpSocket *sock
                 status = 503;
                 body = problemBody(HttpError::Unavailable, QStringLiteral("The aggregate failed: %1").arg(error), path);
             }
-            postCompletion([this, status, body = std::move(body), responder = std::move(responder), guard] {
+            postCompletion([this, status, body = std::move(body), responder = std::move(responder), guard, seq] {
                 --m_aggregatesPending;
+                m_answerSeq = seq; // this request's turn among the connection's answers
                 if (status != 200)
                     m_counters.rejectedByStatus[status]++;
                 sendLater(responder, guard, status, body,

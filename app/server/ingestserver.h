@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <vector>
 #include <memory>
 
@@ -121,6 +122,18 @@ private:
     QObject *m_aggregateContext = nullptr; // lives on m_aggregateThread, owns its workspace
     std::shared_ptr<std::atomic_bool> m_aggregateCancel = std::make_shared<std::atomic_bool>(false);
     int m_aggregatesPending = 0;
+    // HTTP/1.1 pipelining: answers leave in request order. Each request gets the next
+    // number of its connection; an answer whose turn has not come waits here.
+    struct AnswerOrder
+    {
+        quint64 issued = 0;
+        quint64 sent = 0;
+        std::map<quint64, QByteArray> waiting;
+    };
+    QHash<QTcpSocket *, AnswerOrder> m_answerOrder;
+    quint64 m_answerSeq = 0; // the number of the request being answered now
+    void deliver(QTcpSocket *socket, QByteArray bytes);
+    void writeNow(QTcpSocket *socket, const QByteArray &bytes);
     IngestCounters m_counters;
 };
 
