@@ -108,7 +108,7 @@ private:
     std::unique_ptr<Workspace> openWorkspace();
     UsageEventDefinition define(Workspace &ws, const QString &slug);
     void insert(Workspace &ws, const UsageEventDefinition &d, const QList<QByteArray> &events);
-    Aggregate::Result run(Workspace &ws, Aggregate::Query q);
+    Aggregate::Result run(Workspace &ws, const Aggregate::Query &q);
     Aggregate::Query query(const UsageEventDefinition &d, const QString &field, Aggregate::Function fn,
                            Aggregate::Window window, const char *from, const char *to, const char *zone = "UTC");
     // The six rows of eachFunctionDaily (customers a and b, 2024-01-01..03).
@@ -200,7 +200,7 @@ Aggregate::Query TestAggregate::query(const UsageEventDefinition &d, const QStri
     return q;
 }
 
-Aggregate::Result TestAggregate::run(Workspace &ws, Aggregate::Query q)
+Aggregate::Result TestAggregate::run(Workspace &ws, const Aggregate::Query &q)
 {
     QString error;
     const std::optional<Aggregate::Result> r = Aggregate::run(ws, q, &error);
