@@ -500,7 +500,8 @@ private slots:
         auto *templates = tab.findChild<QComboBox *>(QStringLiteral("sqlTemplates"));
         auto *customer = tab.findChild<QComboBox *>(QStringLiteral("sqlCustomer"));
         auto *view = tab.findChild<QTableView *>(QStringLiteral("sqlResults"));
-        QVERIFY(editor && status && templates && customer && view);
+        if (!editor || !status || !templates || !customer || !view)
+            QFAIL("the SQL tab lacks a widget this test drives");
         // Never empty: the default template, and the table's customers to choose from.
         QCOMPARE(templates->count(), 1);
         QVERIFY(templates->currentText().contains(QLatin1String("Daily SUM per customer")));

@@ -340,7 +340,7 @@ QAbstractItemModel *SqlTemplateTab::resultsModel() const
     return m_model;
 }
 
-void SqlTemplateTab::post(Worker *worker, std::function<void(Worker &)> job)
+void SqlTemplateTab::post(Worker *worker, const std::function<void(Worker &)> &job)
 {
     QMetaObject::invokeMethod(worker, [worker, job] { job(*worker); });
 }
@@ -592,8 +592,9 @@ void SqlTemplateTab::renameCurrent()
     dialog->setTextValue(m_templates[index].name);
     const qint64 id = m_templates[index].id;
     connect(dialog, &QInputDialog::textValueSelected, this, [this, id](const QString &name) {
+        Worker *worker = m_storeWorker;
         QPointer<SqlTemplateTab> self(this);
-        post(m_storeWorker, [self, id, name](Worker &w) {
+        post(worker, [self, id, name](Worker &w) {
             QString error;
             SqlTemplateStore *store = w.store(&error);
             const bool ok = store && store->rename(id, name, &error);
@@ -625,8 +626,9 @@ void SqlTemplateTab::deleteCurrent()
     connect(box, &QMessageBox::finished, this, [this, current](int result) {
         if (result != QMessageBox::Yes)
             return;
+        Worker *worker = m_storeWorker;
         QPointer<SqlTemplateTab> self(this);
-        post(m_storeWorker, [self, current](Worker &w) {
+        post(worker, [self, current](Worker &w) {
             QString error;
             SqlTemplateStore *store = w.store(&error);
             const bool ok = store && store->remove(current.id, &error);

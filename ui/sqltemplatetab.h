@@ -60,7 +60,7 @@ signals:
 
 private:
     struct Worker;
-    void post(Worker *worker, std::function<void(Worker &)> job);
+    void post(Worker *worker, const std::function<void(Worker &)> &job);
     void load(); // the templates and the table's customers, when the tab is first seen
     void reloadTemplates(const QString &select);
     void showTemplate(int index);
