@@ -41,7 +41,7 @@ std::optional<QJsonObject> readJsonObject(const QString &path, QString *error)
         return std::nullopt;
     }
     QJsonParseError pe;
-    const QJsonDocument doc = QJsonDocument::fromJson(f.read(4 * 1024 * 1024), &pe);
+    const QJsonDocument doc = QJsonDocument::fromJson(f.read(qint64(4) * 1024 * 1024), &pe);
     if (pe.error != QJsonParseError::NoError || !doc.isObject()) {
         *error = QStringLiteral("%1 is not a JSON object (%2 at byte %3)")
                      .arg(path, pe.error != QJsonParseError::NoError ? pe.errorString() : QStringLiteral("not an object"))

@@ -83,12 +83,15 @@ void ConsoleClient::onFinished()
     if (reply->isOpen())
         response.body = reply->readAll();
     response.cancelled = m_cancelled;
-    if (m_cancelled)
+    // Braces: after an unbraced if, `emit` (an empty macro) makes the next statement
+    // look indented under it (readability-misleading-indentation).
+    if (m_cancelled) {
         response.error = tr("Cancelled");
-    else if (response.status == 0)
+    } else if (response.status == 0) {
         response.error = reply->error() == QNetworkReply::OperationCanceledError
                              ? tr("No answer within %1 s").arg(m_timeoutMs / 1000)
                              : reply->errorString();
+    }
     emit finished(response);
 }
 

@@ -30,7 +30,7 @@ public:
     void showResponse(const HttpResponse &response);
     const HttpResponse &response() const { return m_response; }
 
-    static constexpr qsizetype RawFirstLimit = 1024 * 1024;
+    static constexpr qsizetype RawFirstLimit = qsizetype(1024) * 1024;
 
 signals:
     // A problem row was activated: its JSON pointer ("/data/cpu").

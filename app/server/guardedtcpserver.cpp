@@ -38,8 +38,8 @@ void GuardedTcpServer::incomingConnection(qintptr handle)
         evictIdle();
     if (m_connections.size() >= m_limits.maxConnections || m_refuseNew) {
         // Not handed to Qt HTTP Server at all: answer, then close.
-        const HttpError why = m_refuseNew ? HttpError::Unavailable : HttpError::Unavailable;
-        socket->write(rawProblemResponse(why, m_refuseNew ? QStringLiteral("The endpoint is shutting down.")
+        // 503 either way: full now, or shutting down; only the detail differs.
+        socket->write(rawProblemResponse(HttpError::Unavailable, m_refuseNew ? QStringLiteral("The endpoint is shutting down.")
                                                           : QStringLiteral("Too many open connections; retry shortly.")));
         connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
         socket->disconnectFromHost();
@@ -60,6 +60,13 @@ void GuardedTcpServer::incomingConnection(qintptr handle)
             ::shutdown(int(socket->socketDescriptor()), SHUT_WR); // the answer is out; say we are done
     });
     addPendingConnection(socket);
+    // Qt HTTP Server connected its readyRead slot in addPendingConnection (through
+    // pendingConnectionAvailable), so this one runs after it: what it left unread.
+    connect(socket, &QTcpSocket::readyRead, this, [this, socket] {
+        auto it = m_connections.find(socket);
+        if (it != m_connections.end())
+            it->unread = it->state == State::Draining ? 0 : socket->bytesAvailable();
+    });
 }
 
 void GuardedTcpServer::onReadyRead(QTcpSocket *socket)
@@ -75,17 +82,19 @@ void GuardedTcpServer::onReadyRead(QTcpSocket *socket)
         socket->skip(socket->bytesAvailable());
         return;
     }
+    // Bytes Qt HTTP Server left unread last time (it may stop inside a chunked body)
+    // were scanned already: only what follows them is new.
     const qint64 available = socket->bytesAvailable();
-    if (available > 0)
-        scan(socket, c, available);
+    if (available > c.unread)
+        scan(socket, c, c.unread, available);
 }
 
-// Qt HTTP Server reads everything available in its own slot, so the `available`
-// bytes at the read position are exactly what arrived since the last call. Body
-// bytes are only counted; only a request head is ever copied and looked at.
-void GuardedTcpServer::scan(QTcpSocket *socket, Conn &c, qint64 available)
+// The bytes from `start` to `available` at the read position arrived since the
+// last call (what Qt HTTP Server left unread lies before `start`). Body bytes are
+// only counted; only a request head or a chunk-size line is ever copied.
+void GuardedTcpServer::scan(QTcpSocket *socket, Conn &c, qint64 start, qint64 available)
 {
-    qint64 offset = 0;
+    qint64 offset = start;
     while (offset < available && c.state != State::Draining) {
         if (c.state == State::Chunked) {
             const QByteArray bytes = socket->peek(available).mid(offset);
@@ -121,7 +130,9 @@ void GuardedTcpServer::scan(QTcpSocket *socket, Conn &c, qint64 available)
         // Lines end with CRLF. A bare LF, a NUL or another control byte is refused:
         // Qt HTTP Server's parser would read such a head differently than this guard
         // (request smuggling), or take a NUL inside a header value.
-        for (qsizetype i = before; i < c.head.size(); ++i) {
+        const qsizetype end = c.head.indexOf("\r\n\r\n", std::max<qsizetype>(0, before - 3));
+        const qsizetype headEnd = end < 0 ? c.head.size() : end + 4; // the body after it is not looked at
+        for (qsizetype i = before; i < headEnd; ++i) {
             const uchar ch = uchar(c.head[i]);
             if ((ch == '\n' && (i == 0 || c.head[i - 1] != '\r')) || (ch < 0x20 && ch != '\t' && ch != '\r' && ch != '\n')
                 || ch == 0x7f)
@@ -129,7 +140,6 @@ void GuardedTcpServer::scan(QTcpSocket *socket, Conn &c, qint64 available)
                               ch == '\n' ? QStringLiteral("Header lines end with CRLF, not a bare LF.")
                                          : QStringLiteral("A control character in the request head."));
         }
-        const qsizetype end = c.head.indexOf("\r\n\r\n", std::max<qsizetype>(0, before - 3));
         if (end < 0) {
             if (c.head.size() > m_limits.maxHeadBytes)
                 return refuse(socket, c, int(HttpError::HeadersTooLarge),
@@ -161,7 +171,7 @@ bool GuardedTcpServer::parseHead(QTcpSocket *socket, Conn &c)
         refuse(socket, c, int(HttpError::BadRequest), QStringLiteral("Malformed request line."));
         return false;
     }
-    const QByteArray path = requestLine[1];
+    const QByteArray &path = requestLine[1];
     c.bodyLimit = path.contains("/batch") ? m_limits.maxBatchBody : m_limits.maxEventBody;
     qint64 contentLength = -1;
     bool chunked = false;
@@ -324,6 +334,7 @@ void GuardedTcpServer::refuse(QTcpSocket *socket, Conn &c, int error, const QStr
     if (socket->isTransactionStarted())
         socket->commitTransaction();
     socket->skip(socket->bytesAvailable());
+    c.unread = 0;
     c.state = State::Draining;
     c.head.clear();
     c.drainUntilMs = m_clock.elapsed() + m_limits.lingerMs;

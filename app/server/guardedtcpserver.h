@@ -12,9 +12,9 @@ namespace meterdesk {
 struct EndpointLimits
 {
     int maxConnections = 1024;
-    qint64 maxHeadBytes = 16 * 1024;
-    qint64 maxEventBody = 1024 * 1024;
-    qint64 maxBatchBody = 16 * 1024 * 1024;
+    qint64 maxHeadBytes = qint64(16) * 1024;
+    qint64 maxEventBody = qint64(1024) * 1024;
+    qint64 maxBatchBody = qint64(16) * 1024 * 1024;
     int headTimeoutMs = 10000;    // from the first byte of a request to the end of its head
     int requestTimeoutMs = 60000; // from the first byte to the last byte of the body
     int idleTimeoutMs = 60000;    // keep-alive connection with nothing to do
@@ -57,6 +57,7 @@ private:
         QByteArray head;
         QByteArray line;          // a chunk-size or trailer line being read
         qint64 chunkRemaining = 0;
+        qint64 unread = 0;        // bytes Qt HTTP Server left in the socket after its last read
         qint64 bodyRemaining = 0;
         qint64 bodySeen = 0;
         qint64 bodyLimit = 0;
@@ -67,7 +68,7 @@ private:
     };
 
     void onReadyRead(QTcpSocket *socket);
-    void scan(QTcpSocket *socket, Conn &c, qint64 available);
+    void scan(QTcpSocket *socket, Conn &c, qint64 start, qint64 available);
     bool parseHead(QTcpSocket *socket, Conn &c);
     // Walks chunked framing over `bytes`; returns how many it used (the body may end
     // inside them), or -1 after refusing a malformed one.

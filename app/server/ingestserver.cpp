@@ -32,7 +32,7 @@ namespace meterdesk {
 namespace {
 
 constexpr int MaxBatchEvents = 10000;
-constexpr qsizetype DeadLetterBodyCap = 64 * 1024;
+constexpr qsizetype DeadLetterBodyCap = qsizetype(64) * 1024;
 
 using HeaderList = QList<QPair<QByteArray, QByteArray>>;
 
@@ -263,7 +263,7 @@ void IngestServer::reloadCaches()
     }
     QHash<QString, UsageEventDefinition> defs;
     for (UsageEventDefinition &d : loaded)
-        defs.insert(d.slug.toLower(), std::move(d));
+        defs.emplace(d.slug.toLower(), std::move(d)); // insert() would copy: it takes a const reference
     const bool changed = defs.size() != m_definitions.size()
         || std::any_of(defs.cbegin(), defs.cend(), [this](const UsageEventDefinition &d) {
                const auto it = m_definitions.constFind(d.slug.toLower());
@@ -467,7 +467,7 @@ bool IngestServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *
     const auto method = request.method();
     const QStringList parts = path.split(u'/'); // "", "usage", slug[, "batch"]
     if (parts.size() >= 3 && parts[1] == QLatin1String("usage") && parts.size() <= 4) {
-        const QString slug = parts[2];
+        const QString &slug = parts[2];
         if (parts.size() == 4 && parts[3] == QLatin1String("aggregate")) {
             if (method == QHttpServerRequest::Method::Get)
                 aggregate(request, socket, slug);
