@@ -75,6 +75,7 @@ private slots:
     void customersFilterAndTopN();
     void invalidQueriesRefused_data();
     void invalidQueriesRefused();
+    void cancelStopsTheScan();
 
     void httpAggregate();
     void httpBadParameters_data();
@@ -113,6 +114,9 @@ private:
                            Aggregate::Window window, const char *from, const char *to, const char *zone = "UTC");
     // The six rows of eachFunctionDaily (customers a and b, 2024-01-01..03).
     void insertSample(Workspace &ws, const UsageEventDefinition &d);
+
+    // `rows` generated rows in usage_meter: customers c0..c99, one a second from 2024-01-01, region r0..r6.
+    void insertMany(Workspace &ws, int rows);
 
     std::unique_ptr<QTemporaryDir> m_dir;
     int m_count = 0;
@@ -623,6 +627,45 @@ void TestAggregate::invalidQueriesRefused()
     QVERIFY2(error.contains(message), qPrintable(error));
 }
 
+void TestAggregate::insertMany(Workspace &ws, int rows)
+{
+    QSqlQuery q(ws.database());
+    const QString select = u"SELECT 'c' || (i % 100), %1 + CAST(i AS BIGINT) * 1000000, 'r' || (i % 7), '{}', 0, 'test'"_s.arg(
+        us("2024-01-01T00:00:00Z"));
+    const QString insert = u"INSERT INTO usage_meter (customer_id, \"timestamp\", \"data.region\", data, received_at, source) "_s;
+    QString sql;
+    if (test::onPostgres())
+        sql = insert + select + u" FROM generate_series(0, %1) AS i"_s.arg(rows - 1);
+    else
+        sql = u"WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < %1) "_s.arg(rows - 1) + insert + select
+            + u" FROM c"_s;
+    QVERIFY2(q.exec(sql), qPrintable(q.lastError().text()));
+}
+
+void TestAggregate::cancelStopsTheScan()
+{
+    auto ws = openWorkspace();
+    QVERIFY(ws);
+    const UsageEventDefinition d = define(*ws, u"meter"_s);
+    insertMany(*ws, 200000);
+    QVERIFY(!QTest::currentTestFailed());
+    const Aggregate::Query q = query(d, u"region"_s, Aggregate::Function::UniqueCount, Aggregate::Window::Day,
+                                     "2024-01-01T00:00:00Z", "2024-02-01T00:00:00Z");
+    std::atomic_bool cancel{true};
+    QString error;
+    bool refused = true;
+    QVERIFY(!Aggregate::run(*ws, q, &error, &cancel, &refused));
+    QCOMPARE(error, u"cancelled"_s);
+    QVERIFY(!refused);
+    cancel = false;
+    const std::optional<Aggregate::Result> r = Aggregate::run(*ws, q, &error, &cancel, &refused);
+    QVERIFY2(r, qPrintable(error));
+    QCOMPARE(r->rowsScanned, 200000);
+    QCOMPARE(r->customers.size(), 100);
+    QCOMPARE(r->cells.size(), 300); // 200,000 s is 2 days 7 h 33 min: three days per customer
+    QCOMPARE(r->cells.first().value, u"7"_s);
+}
+
 void TestAggregate::startHttp()
 {
     m_ws = openWorkspace();
@@ -790,19 +833,8 @@ void TestAggregate::httpLongAggregateDoesNotBlockIngestion()
     QVERIFY(!QTest::currentTestFailed());
     // A million rows: an aggregate of them takes a while; meanwhile the endpoint ingests.
     constexpr int N = 1000000;
-    const qint64 base = us("2024-01-01T00:00:00Z");
-    {
-        QSqlQuery q(m_ws->database());
-        const QString select = u"SELECT 'c' || (i % 100), %1 + CAST(i AS BIGINT) * 1000000, 'r' || (i % 7), '{}', 0, 'test'"_s.arg(base);
-        const QString insert = u"INSERT INTO usage_meter (customer_id, \"timestamp\", \"data.region\", data, received_at, source) "_s;
-        QString sql;
-        if (test::onPostgres())
-            sql = insert + select + u" FROM generate_series(0, %1) AS i"_s.arg(N - 1);
-        else
-            sql = u"WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < %1) "_s.arg(N - 1) + insert + select
-                + u" FROM c"_s;
-        QVERIFY2(q.exec(sql), qPrintable(q.lastError().text()));
-    }
+    insertMany(*m_ws, N);
+    QVERIFY(!QTest::currentTestFailed());
     const QString slow = u"/usage/meter/aggregate?field=region&fn=unique_count&window=hour&from=2024-01-01&to=2024-02-01"_s;
 
     // 1. Ingestion is answered while the aggregate runs.
