@@ -426,9 +426,14 @@ CurlCommand::Result CurlCommand::parse(const QString &command)
         if (!request.hasHeader(u"Accept"))
             derived.append({QStringLiteral("Accept"), QStringLiteral("application/json")});
     }
-    for (const HttpHeader &h : std::as_const(derived))
-        if (!request.hasHeader(h.name)) // an explicit -H wins, as with curl
+    for (HttpHeader h : std::as_const(derived)) {
+        // The -H rule: whitespace around a value is not part of it (RFC 9110 §5.5), and an
+        // empty value sends no header (curl -A '' drops User-Agent). Else render() would
+        // not give the same request back.
+        h.value = h.value.trimmed();
+        if (!h.value.isEmpty() && !request.hasHeader(h.name)) // an explicit -H wins, as with curl
             request.headers.append(h);
+    }
 
     const QString body = data.join(json ? QString() : QStringLiteral("&"));
     if (get) {

@@ -101,6 +101,9 @@ private slots:
             {QStringLiteral("User-Agent: meterdesk/1"), QStringLiteral("Referer: https://ref.example"),
              QStringLiteral("Cookie: a=1; b=2")},
             "");
+        // Found by fuzz_curl: -A/-e kept surrounding spaces that -H drops, so render() -> parse() differed.
+        row("-A and -e values are trimmed as -H values are", "curl -A 'agent ' -e ' ' http://127.0.0.1:8080/usage/test_1",
+            "GET", u, {QStringLiteral("User-Agent: agent")}, "");
         row("-b with a cookie file is ignored", "curl -b cookies.txt http://127.0.0.1:8080/usage/test_1", "GET", u, {}, "");
         row("-G moves data into the query", "curl -G -d customer_id=c1 -d limit=5 http://127.0.0.1:8080/usage/test_1",
             "GET", u + QStringLiteral("?customer_id=c1&limit=5"), {}, "");
