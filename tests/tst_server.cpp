@@ -472,6 +472,23 @@ private slots:
             5000);
     }
 
+    void unroutedUsagePathsAreDeadLettered()
+    {
+        // Found by fuzz_http: a 404 under /usage/ had a null slug, so its dead letter broke
+        // NOT NULL and the writer dropped that group's dead letters and key use with it.
+        QCOMPARE(post(QStringLiteral("/usage/test_1/nope"), "{}", {{"x-trace", "dl-unrouted"}}).status, 404);
+        QString error;
+        auto ws = Workspace::open(m_db, &error);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            [&] {
+                QSqlQuery q(ws->database());
+                return q.exec(QStringLiteral("SELECT count(*) FROM dead_letters WHERE status = 404 AND slug = '' "
+                                             "AND headers LIKE '%dl-unrouted%'"))
+                    && q.next() && q.value(0).toInt() == 1;
+            }(),
+            5000);
+    }
+
     void concurrentDedupe()
     {
         // 1,000 events sent 3 times by 4 concurrent clients -> exactly 1,000 rows.
