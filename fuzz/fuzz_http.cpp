@@ -60,8 +60,19 @@ int connectLoopback(quint16 port)
     addr.sin_port = htons(port);
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0) {
-        std::fprintf(stderr, "connect: %s\n", strerror(errno));
-        FUZZ_CHECK(false);
+        // libFuzzer's timers interrupt system calls; an interrupted connect goes on.
+        int error = errno;
+        if (error == EINTR) {
+            pollfd p{fd, POLLOUT, 0};
+            while (::poll(&p, 1, 5000) < 0 && errno == EINTR) {
+            }
+            socklen_t len = sizeof error;
+            ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len);
+        }
+        if (error != 0) {
+            std::fprintf(stderr, "connect: %s\n", strerror(error));
+            FUZZ_CHECK(false);
+        }
     }
     return fd;
 }
@@ -75,6 +86,8 @@ void sendAll(int fd, const QByteArray &bytes, const QDeadlineTimer &deadline)
         if (::poll(&p, 1, int(qMax<qint64>(1, deadline.remainingTime()))) <= 0)
             continue;
         const ssize_t n = ::send(fd, bytes.constData() + sent, size_t(bytes.size() - sent), MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
         if (n <= 0)
             return; // the server closed: what it answered is still readable
         sent += n;
@@ -89,12 +102,17 @@ bool readUntil(int fd, QByteArray &out, const QDeadlineTimer &deadline, int quie
         pollfd p{fd, POLLIN, 0};
         const qint64 left = qMax<qint64>(1, deadline.remainingTime());
         const int wait = int(quietMs > 0 ? qMin<qint64>(quietMs, left) : left);
-        if (::poll(&p, 1, wait) == 0) {
+        const int ready = ::poll(&p, 1, wait);
+        if (ready < 0)
+            continue; // EINTR
+        if (ready == 0) {
             if (quietMs > 0 && wait == quietMs)
                 return false; // quiet
             continue;
         }
-        const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        const ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
         if (n <= 0)
             return true; // closed (or reset)
         out.append(buf, qsizetype(n));
