@@ -116,7 +116,7 @@ private:
     UsageEventDefinition define(Workspace &ws, const QString &slug, const DataSchema &schema,
                                 DuplicatePolicy policy = DuplicatePolicy::Reject);
     ImportSummary importBytes(Workspace &ws, const UsageEventDefinition &d, const QByteArray &bytes,
-                              ImportOptions options = {});
+                              const ImportOptions &options = {});
     std::unique_ptr<Workspace> openWorkspace(const QString &name);
 
     std::unique_ptr<QTemporaryDir> m_dir;
@@ -161,7 +161,7 @@ UsageEventDefinition TestImportExport::define(Workspace &ws, const QString &slug
 }
 
 ImportSummary TestImportExport::importBytes(Workspace &ws, const UsageEventDefinition &d, const QByteArray &bytes,
-                                            ImportOptions options)
+                                            const ImportOptions &options)
 {
     QBuffer buffer;
     buffer.setData(bytes);
@@ -290,7 +290,7 @@ void TestImportExport::ndjsonFixtureGivesExactSummary()
     // A line over the endpoint's 1 MiB limit is rejected without stopping the file;
     // CRLF line ends and a byte order mark are fine.
     const QByteArray huge = "\xEF\xBB\xBF{\"customer_id\":\"big\",\"timestamp\":1,\"data\":{\"region\":\""
-        + QByteArray(1200 * 1024, 'x') + "\"}}\r\n"
+        + QByteArray(qsizetype(1200) * 1024, 'x') + "\"}}\r\n"
         + R"({"customer_id":"after","timestamp":2,"data":{"region":"ok"}})" + "\r\n";
     const ImportSummary big = importBytes(*m_ws, d, huge, options);
     QCOMPARE(big.rows, 2);

@@ -436,7 +436,7 @@ void TestSchema::validatePathRefuses_data()
     QTest::newRow("trailing dot") << u"a."_s << u"dot"_s;
     QTest::newRow("59 chars") << QString(DataSchema::MaxPathLength + 1, u'x') << u"59"_s;
     QTest::newRow("59 chars nested") << QString(29, u'x') + u"."_s + QString(29, u'y') << u"58"_s;
-    QTest::newRow("10 KB") << QString(10 * 1024, u'x') << u"10240"_s;
+    QTest::newRow("10 KB") << QString(10240, u'x') << u"10240"_s;
     QTest::newRow("customer_id") << u"customer_id"_s << u"root field"_s;
     QTest::newRow("timestamp") << u"timestamp"_s << u"root field"_s;
 }

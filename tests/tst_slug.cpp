@@ -92,7 +92,7 @@ void TestSlug::derivedSlugsAreValid_data()
     QTest::newRow("seed") << u"a raw metric"_s;
     QTest::newRow("accented") << u"Über Usage"_s;
     QTest::newRow("hostile") << u"'; DELETE FROM definitions; --"_s;
-    QTest::newRow("10 KB") << QString(10 * 1024, u'z');
+    QTest::newRow("10 KB") << QString(10240, u'z');
     QTest::newRow("10 KB mixed") << QString(8000, u'x') + QString(2000, u'.') + u"tail"_s;
 }
 
@@ -132,7 +132,7 @@ void TestSlug::validateRefuses_data()
 
     QTest::newRow("empty") << QString() << u"empty"_s;
     QTest::newRow("65 chars") << QString(65, u'a') << u"64"_s;
-    QTest::newRow("10 KB") << QString(10 * 1024, u'a') << u"10240"_s;
+    QTest::newRow("10 KB") << QString(10240, u'a') << u"10240"_s;
     QTest::newRow("double quote") << u"a\"b"_s << u"\""_s;
     QTest::newRow("single quote") << u"a'b"_s << u"'"_s;
     QTest::newRow("semicolon") << u"a;b"_s << u";"_s;

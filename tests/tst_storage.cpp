@@ -70,7 +70,7 @@ QByteArray eventBody(const QString &customer, qint64 seconds, const QByteArray &
         + ",\"data\":" + data + "}";
 }
 
-bool exec(QSqlDatabase db, const QString &sql)
+bool exec(const QSqlDatabase &db, const QString &sql)
 {
     QSqlQuery q(db);
     if (!q.exec(sql)) {
@@ -80,7 +80,7 @@ bool exec(QSqlDatabase db, const QString &sql)
     return true;
 }
 
-QVariant scalar(QSqlDatabase db, const QString &sql, const QVariantList &binds = {})
+QVariant scalar(const QSqlDatabase &db, const QString &sql, const QVariantList &binds = {})
 {
     QSqlQuery q(db);
     q.prepare(sql);
@@ -94,7 +94,7 @@ QVariant scalar(QSqlDatabase db, const QString &sql, const QVariantList &binds =
 }
 
 // name -> declared type, from PRAGMA table_info (SQLite) or information_schema (PostgreSQL).
-QHash<QString, QString> columnTypes(QSqlDatabase db, const QString &table)
+QHash<QString, QString> columnTypes(const QSqlDatabase &db, const QString &table)
 {
     QHash<QString, QString> types;
     QSqlQuery q(db);
@@ -208,7 +208,7 @@ QString TestStorage::path(const QString &name)
     if (it != m_locations.cend())
         return *it;
     QString error;
-    const QString location = test::workspaceLocation(*m_dir, name, &error);
+    QString location = test::workspaceLocation(*m_dir, name, &error);
     if (location.isEmpty())
         qWarning() << "no test database:" << error;
     m_locations.insert(name, location);
@@ -362,7 +362,7 @@ void TestStorage::reopenKeepsDefinitionsAndKeys()
 void TestStorage::openRefusesCorruptFile_data()
 {
     QTest::addColumn<QByteArray>("bytes");
-    QByteArray random(64 * 1024, '\0');
+    QByteArray random(qsizetype(64) * 1024, '\0');
     QRandomGenerator rng(7);
     for (char &c : random)
         c = char(rng.bounded(256));
@@ -1104,7 +1104,7 @@ void TestStorage::hostileSlugsRefused_data()
     QTest::newRow("Unicode") << u"café"_s;
     QTest::newRow("CJK") << u"日本"_s;
     QTest::newRow("RTL override") << u"abc\u202Edef"_s;
-    QTest::newRow("10 KB") << QString(10 * 1024, u'a');
+    QTest::newRow("10 KB") << QString(10240, u'a');
     QTest::newRow("10 KB injection") << (u"\"; DROP TABLE definitions; --"_s).repeated(350);
 }
 
@@ -1150,7 +1150,7 @@ void TestStorage::hostileFieldNamesRefused_data()
     QTest::newRow("NUL") << QStringView(u"n\0x", 3).toString();
     QTest::newRow("root field") << u"customer_id"_s;
     QTest::newRow("empty segment") << u"a..b"_s;
-    QTest::newRow("10 KB") << QString(10 * 1024, u'f');
+    QTest::newRow("10 KB") << QString(10240, u'f');
 }
 
 void TestStorage::hostileFieldNamesRefused()
@@ -1201,7 +1201,7 @@ void TestStorage::hostileDisplayNamesStoredVerbatim()
     QCOMPARE(unicode.slug, u"uber_usage"_s);
     QCOMPARE(ws->definition(u"uber_usage"_s)->name, u"Über Usage 日本 🔥"_s);
 
-    UsageEventDefinition huge = definitionOf(QString(10 * 1024, u'n'), u"huge"_s, {});
+    UsageEventDefinition huge = definitionOf(QString(10240, u'n'), u"huge"_s, {});
     const Problems problems = ws->createDefinition(huge);
     QCOMPARE(problems.size(), 1);
     QCOMPARE(problems.first().pointer, u"name"_s);
@@ -1218,7 +1218,7 @@ void TestStorage::hostileLookupsAreHarmless()
     UsageEventDefinition keep = definitionOf(u"keep"_s, {}, {});
     QVERIFY(ws->createDefinition(keep).isEmpty());
     const QStringList hostile = {u"\"; DROP TABLE definitions; --"_s, u"keep' OR '1'='1"_s, u"%"_s, u"_eep"_s,
-                                 QString(10 * 1024, u'k')};
+                                 QString(10240, u'k')};
     for (const QString &slug : hostile) {
         QVERIFY2(!ws->definition(slug), qPrintable(slug.left(40)));
         QString error;

@@ -76,7 +76,7 @@ private slots:
 void TestTimestamp::seedConstantIsRight()
 {
     // Hand-computed: 2023-05-21 is day 19498 since 1970-01-01.
-    QCOMPARE(kSeed, (19498LL * 86400 + 9 * 3600 + 30 * 60 + 38) * 1000000 + 731000);
+    QCOMPARE(kSeed, (19498LL * 86400 + 9LL * 3600 + 30LL * 60 + 38) * 1000000 + 731000);
     QCOMPARE(kSeed, 1684661438731000LL);
     QCOMPARE(Timestamp::MinMicros, micros(1, 1, 1, 0, 0, 0));
     QCOMPARE(Timestamp::MaxMicros, micros(9999, 12, 31, 23, 59, 59, 999999));
@@ -293,10 +293,10 @@ void TestTimestamp::errorsNameAcceptedForms()
     QVERIFY(forms.contains(u"RFC 3339"_s));
     QVERIFY(forms.contains(u"Unix seconds"_s));
     // A 10 KB garbage input must not be echoed back whole.
-    const Timestamp::Parsed parsed = Timestamp::fromText(QString(10 * 1024, u'x'));
+    const Timestamp::Parsed parsed = Timestamp::fromText(QString(10240, u'x'));
     QVERIFY(!parsed.micros);
     QVERIFY(parsed.error.size() < 1024);
-    const Timestamp::Parsed epoch = Timestamp::fromEpochSeconds(QByteArray(10 * 1024, '9'));
+    const Timestamp::Parsed epoch = Timestamp::fromEpochSeconds(QByteArray(10240, '9'));
     QVERIFY(!epoch.micros);
     QVERIFY(epoch.error.size() < 1024);
 }
