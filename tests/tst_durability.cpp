@@ -146,7 +146,7 @@ private slots:
             QVERIFY(s.waitForConnected(3000));
             s.write(chunked ? QByteArray("POST /usage/durable HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
                             : QByteArray("POST /usage/durable HTTP/1.1\r\nHost: x\r\nContent-Length: 209715200\r\n\r\n"));
-            const QByteArray block(1024 * 1024, 'x');
+            const QByteArray block(qsizetype(1024) * 1024, 'x');
             const QByteArray chunk = QByteArray::number(block.size(), 16) + "\r\n" + block + "\r\n";
             QByteArray answer;
             qint64 pushed = 0;
@@ -163,7 +163,7 @@ private slots:
         const qint64 peakKb = peakRssKb(child.processId());
         qInfo("peak RSS of the endpoint after two 200 MB bodies: %lld KiB", peakKb);
         QVERIFY(peakKb > 0);
-        QVERIFY2(peakKb < 100 * 1024, qPrintable(QStringLiteral("peak RSS %1 KiB").arg(peakKb)));
+        QVERIFY2(peakKb < 100LL * 1024, qPrintable(QStringLiteral("peak RSS %1 KiB").arg(peakKb)));
         // Still serving.
         QTcpSocket probe;
         probe.connectToHost(QHostAddress::LocalHost, quint16(base.port()));
