@@ -39,7 +39,7 @@ public:
     QString outPath;
     QString errPath;
 
-    bool start(const QString &database, const QString &logPrefix, QStringList extra = {})
+    bool start(const QString &database, const QString &logPrefix, const QStringList &extra = {})
     {
         outPath = logPrefix + QStringLiteral(".out");
         errPath = logPrefix + QStringLiteral(".err");
@@ -231,7 +231,7 @@ inline QByteArray exchange(quint16 port, const QByteArray &request, int quietMs 
     if (fd < 0)
         return {};
     writeAll(fd, request);
-    const QByteArray answer = readAnswer(fd, quietMs, expected, closed);
+    QByteArray answer = readAnswer(fd, quietMs, expected, closed);
     ::close(fd);
     return answer;
 }

@@ -118,8 +118,8 @@ private slots:
             const qint64 freeBytes = qint64(st.f_bavail) * qint64(st.f_frsize);
             QFile f(filler);
             QVERIFY(f.open(QIODevice::WriteOnly));
-            const QByteArray block(64 * 1024, 'f');
-            for (qint64 left = freeBytes - 3 * 1024 * 1024; left > 0; left -= block.size())
+            const QByteArray block(qsizetype(64) * 1024, 'f');
+            for (qint64 left = freeBytes - 3LL * 1024 * 1024; left > 0; left -= block.size())
                 QVERIFY(f.write(block.constData(), std::min<qint64>(left, block.size())) > 0);
         }
         HeadlessChild child;
@@ -262,7 +262,7 @@ private slots:
         const QString db = m_dir.filePath(kind + QStringLiteral(".db"));
         QByteArray bytes;
         if (kind == QLatin1String("garbage") || kind == QLatin1String("header")) {
-            bytes.resize(256 * 1024);
+            bytes.resize(qsizetype(256) * 1024);
             QRandomGenerator rng(42);
             rng.fillRange(reinterpret_cast<quint32 *>(bytes.data()), bytes.size() / 4);
             if (kind == QLatin1String("header"))
@@ -283,7 +283,7 @@ private slots:
                 QVERIFY(q.exec(QStringLiteral("PRAGMA wal_checkpoint(TRUNCATE)")));
             }
             bytes = HeadlessChild::readFile(whole);
-            QVERIFY(bytes.size() > 512 * 1024);
+            QVERIFY(bytes.size() > qsizetype(512) * 1024);
             bytes.truncate(bytes.size() / 2);
         } else {
             QSqlDatabase other = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("foreign"));
