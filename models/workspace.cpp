@@ -129,6 +129,10 @@ namespace {
 // fail only on the missing pages, perhaps after writing to it. Empty: not truncated.
 QString truncatedFile(const QString &path)
 {
+    // A crash during a checkpoint may leave page 1 written and the file not yet grown;
+    // the WAL beside it completes the file when SQLite opens it: not ours to judge.
+    if (QFileInfo(path + QStringLiteral("-wal")).size() > 0)
+        return {};
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly))
         return {};

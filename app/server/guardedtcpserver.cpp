@@ -288,7 +288,8 @@ qint64 GuardedTcpServer::scanChunked(QTcpSocket *socket, Conn &c, QByteArrayView
             }
             continue;
         }
-        const QByteArray size = line.left(line.indexOf(';')).trimmed();
+        const qsizetype semicolon = line.indexOf(';'); // chunk extensions are ignored
+        const QByteArray size = (semicolon < 0 ? line : line.left(semicolon)).trimmed();
         const bool hex = !size.isEmpty() && size.size() <= 15
             && std::all_of(size.cbegin(), size.cend(), [](char ch) { return std::isxdigit(uchar(ch)) != 0; });
         if (!hex) {
