@@ -163,7 +163,14 @@ private slots:
         const qint64 peakKb = peakRssKb(child.processId());
         qInfo("peak RSS of the endpoint after two 200 MB bodies: %lld KiB", peakKb);
         QVERIFY(peakKb > 0);
-        QVERIFY2(peakKb < 100LL * 1024, qPrintable(QStringLiteral("peak RSS %1 KiB").arg(peakKb)));
+#ifdef __SANITIZE_ADDRESS__
+        // ASan's shadow memory and quarantine triple the endpoint's resting RSS (34 -> 103 MB
+        // measured); a buffered 200 MB body would still break this bound.
+        const qint64 boundKb = 200LL * 1024;
+#else
+        const qint64 boundKb = 100LL * 1024;
+#endif
+        QVERIFY2(peakKb < boundKb, qPrintable(QStringLiteral("peak RSS %1 KiB").arg(peakKb)));
         // Still serving.
         QTcpSocket probe;
         probe.connectToHost(QHostAddress::LocalHost, quint16(base.port()));
