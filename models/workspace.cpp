@@ -619,6 +619,22 @@ bool Workspace::removeDefinition(const QString &slug, QString *error)
         exec(QStringLiteral("ROLLBACK"));
         return false;
     }
+    // Its SQL templates and alerts go with it: a new usage event with the same slug starts clean.
+    const QStringList dependents = {
+        QStringLiteral("DELETE FROM alert_firings WHERE alert_id IN (SELECT id FROM alerts WHERE lower(slug) = lower(?))"),
+        QStringLiteral("DELETE FROM alerts WHERE lower(slug) = lower(?)"),
+        QStringLiteral("DELETE FROM meter_queries WHERE lower(slug) = lower(?)"),
+    };
+    for (const QString &sql : dependents) {
+        QSqlQuery d(database());
+        d.prepare(sql);
+        d.addBindValue(current->slug);
+        if (!d.exec()) {
+            *error = d.lastError().text();
+            exec(QStringLiteral("ROLLBACK"));
+            return false;
+        }
+    }
     audit(current->slug, std::nullopt, QStringLiteral("definition.remove"), schemaJson(current->schema),
           QStringLiteral("{\"rows_dropped\":%1}").arg(rows), QStringLiteral("local"));
     return exec(QStringLiteral("COMMIT"), error);

@@ -719,8 +719,23 @@ void TestStorage::removeDropsTable()
         QVERIFY(exec(ws->database(), u"COMMIT"_s));
     }
     QVERIFY(ws->database().tables().contains(u"usage_to_remove"_s));
+    // A SQL template and an alert with a firing for each usage event.
+    for (const QString &slug : {u"to_remove"_s, u"to_keep"_s}) {
+        QVERIFY(exec(ws->database(), u"INSERT INTO meter_queries (slug, name, sql_text, created_at, updated_at) "
+                                     "VALUES ('%1', 'q', 'SELECT 1', 1, 1)"_s.arg(slug)));
+        QVERIFY(exec(ws->database(), u"INSERT INTO alerts (slug, name, field, fn, window_kind, tz, comparison, threshold, "
+                                     "webhook_url, enabled, last_row_id, created_at) "
+                                     "VALUES ('%1', 'a', 'n', 'sum', 'day', 'UTC', '>', '1', '', 1, 0, 1)"_s.arg(slug)));
+        QVERIFY(exec(ws->database(), u"INSERT INTO alert_firings (alert_id, customer_id, window_start, value, fired_at) "
+                                     "SELECT id, 'c', 0, '2', 1 FROM alerts WHERE slug = '%1'"_s.arg(slug)));
+    }
     QString error;
     QVERIFY2(ws->removeDefinition(u"TO_REMOVE"_s, &error), qPrintable(error));
+    // Its templates, alerts and firings went with it; the other event's stay.
+    QCOMPARE(scalar(ws->database(), u"SELECT count(*) FROM meter_queries"_s).toInt(), 1);
+    QCOMPARE(scalar(ws->database(), u"SELECT slug FROM meter_queries"_s).toString(), u"to_keep"_s);
+    QCOMPARE(scalar(ws->database(), u"SELECT count(*) FROM alerts"_s).toInt(), 1);
+    QCOMPARE(scalar(ws->database(), u"SELECT count(*) FROM alert_firings"_s).toInt(), 1);
     QVERIFY(!ws->database().tables().contains(u"usage_to_remove"_s));
     QVERIFY(ws->database().tables().contains(u"usage_to_keep"_s));
     QVERIFY(!ws->definition(u"to_remove"_s));
