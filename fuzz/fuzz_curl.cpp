@@ -29,6 +29,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             quoted.append(CurlCommand::quote(w));
         QString again;
         const auto back = CurlCommand::splitWords(quoted.join(u' '), &again);
+        if (!back || *back != *words) {
+            std::fprintf(stderr, "re-quoted: %s\nerror: %s\n", qPrintable(quoted.join(u' ')), qPrintable(again));
+            for (qsizetype i = 0; i < words->size(); ++i)
+                std::fprintf(stderr, "  word %lld: [%s] -> [%s]\n", qint64(i), qPrintable((*words)[i]),
+                             back && i < back->size() ? qPrintable((*back)[i]) : "-");
+        }
         FUZZ_CHECK(back.has_value());
         FUZZ_CHECK(*back == *words);
     } else {

@@ -452,7 +452,8 @@ CurlCommand::Result CurlCommand::parse(const QString &command)
 
 QString CurlCommand::quote(const QString &text)
 {
-    static const QRegularExpression plain(QStringLiteral("^[A-Za-z0-9_@%+=:,./-]+$"));
+    // \A..\z, not ^..$: `$` also matches before a final newline, and "x\n" went out unquoted.
+    static const QRegularExpression plain(QStringLiteral("\\A[A-Za-z0-9_@%+=:,./-]+\\z"));
     if (plain.match(text).hasMatch())
         return text;
     QString quoted = text;

@@ -212,6 +212,16 @@ private slots:
         r.headers.removeAt(1);
         QCOMPARE(*back.request, r);
 
+        // Found by fuzz_curl: a word ending in a newline went out unquoted and lost it.
+        QCOMPARE(CurlCommand::quote(QStringLiteral("agent\n")), QStringLiteral("'agent\n'"));
+        HttpRequest trailing;
+        trailing.method = QStringLiteral("POST");
+        trailing.url = QStringLiteral("http://127.0.0.1:8080/usage/test_1");
+        trailing.body = QStringLiteral("abc\n");
+        const auto trailingBack = CurlCommand::parse(CurlCommand::render(trailing));
+        QVERIFY2(trailingBack.request, qPrintable(trailingBack.error));
+        QCOMPARE(*trailingBack.request, trailing);
+
         // A plain GET renders as the shortest command.
         HttpRequest get;
         get.url = QStringLiteral("http://127.0.0.1:8080/healthz");
