@@ -279,14 +279,18 @@ qint64 GuardedTcpServer::scanChunked(QTcpSocket *socket, Conn &c, QByteArrayView
             continue;
         }
         if (c.chunk == Chunk::Trailer) {
-            if (line.isEmpty()) { // the body is over
-                c.state = State::Head;
-                c.chunk = Chunk::Size;
-                c.bodySeen = 0;
-                c.requestStartMs = -1;
-                return at;
+            // Qt HTTP Server 6.4 dispatches a request with trailer fields, then drops the
+            // connection before a deferred answer: the event would be stored unanswered.
+            if (!line.isEmpty()) {
+                refuse(socket, c, int(HttpError::BadRequest),
+                       QStringLiteral("Trailer fields after a chunked body are not supported; send them as headers."));
+                return -1;
             }
-            continue;
+            c.state = State::Head; // the empty line: the body is over
+            c.chunk = Chunk::Size;
+            c.bodySeen = 0;
+            c.requestStartMs = -1;
+            return at;
         }
         const qsizetype semicolon = line.indexOf(';'); // chunk extensions are ignored
         const QByteArray size = (semicolon < 0 ? line : line.left(semicolon)).trimmed();
