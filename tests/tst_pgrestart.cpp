@@ -216,6 +216,20 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(status(QStringLiteral("/usage/after_restart"),
                                          R"({"data":{"n":1},"customer_id":"x","timestamp":1})") / 100, 2, 15000);
     }
+
+    // /healthz tells a load balancer the truth: 503 while the database is gone, even
+    // when nothing is being written (the idle writer probes it), 200 once it is back.
+    void healthSaysWhenTheDatabaseIsGone()
+    {
+        QCOMPARE(status(QStringLiteral("/healthz"), {}, "GET"), 200);
+        QString error;
+        pgtest(QStringLiteral("halt"), &error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        QTRY_COMPARE_WITH_TIMEOUT(status(QStringLiteral("/healthz"), {}, "GET"), 503, 10000);
+        QVERIFY2(!pgtest(QStringLiteral("resume"), &error).isEmpty(), qPrintable(error));
+        QTRY_COMPARE_WITH_TIMEOUT(status(QStringLiteral("/healthz"), {}, "GET"), 200, 20000);
+        QCOMPARE(status(QStringLiteral("/usage/restart"), R"({"data":{"n":1},"customer_id":"health","timestamp":2})") / 100, 2);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestPgRestart)

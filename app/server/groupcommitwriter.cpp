@@ -129,6 +129,8 @@ void GroupCommitWriter::run()
     // connection is opened again with backoff, 100 ms doubling to 5 s; meanwhile every
     // job is answered at once with the failure (the endpoint says 503 + Retry-After).
     bool disconnected = false;
+    // A server database can go away while nothing is written; SQLite files cannot.
+    const bool probeWhenIdle = ws && ws->dialect().kind() != SqlDialect::Kind::SQLite;
     int backoffMs = InitialBackoffMs;
     QDeadlineTimer nextAttempt;
     QString lostError;
@@ -138,12 +140,18 @@ void GroupCommitWriter::run()
         std::deque<DeadLetter> letters;
         QHash<qint64, qint64> keyUse;
         bool stopping = false;
+        bool idleProbe = false;
         {
             QMutexLocker lock(&m_mutex);
             while (m_jobs.empty() && m_letters.empty() && m_keyUse.isEmpty() && !m_stopping) {
                 if (disconnected) {
                     if (nextAttempt.hasExpired() || !m_wake.wait(&m_mutex, nextAttempt))
                         break; // time for the next attempt
+                } else if (probeWhenIdle) {
+                    if (!m_wake.wait(&m_mutex, QDeadlineTimer(IdleProbeMs))) {
+                        idleProbe = true; // nothing to write for a while: is the server still there?
+                        break;
+                    }
                 } else {
                     m_wake.wait(&m_mutex);
                 }
@@ -157,6 +165,15 @@ void GroupCommitWriter::run()
                 store->forgetStatements();
                 m_forget = false;
             }
+        }
+        if (idleProbe && ws && !ws->isReachable()) {
+            qCWarning(lcWriter) << "the database does not answer; reconnecting with backoff";
+            lostError = QStringLiteral("the database does not answer");
+            store.reset();
+            ws.reset();
+            disconnected = true;
+            backoffMs = InitialBackoffMs;
+            nextAttempt.setRemainingTime(backoffMs);
         }
         if (disconnected && nextAttempt.hasExpired()) {
             QString why;
@@ -193,6 +210,7 @@ void GroupCommitWriter::run()
                 nextAttempt = QDeadlineTimer(0); // try at once: a restart may already be over
             }
         }
+        m_reachable.store(!disconnected, std::memory_order_relaxed);
         if (stopping) {
             QMutexLocker lock(&m_mutex);
             if (m_jobs.empty() && m_letters.empty())

@@ -6,6 +6,8 @@
 #include "validator.h"
 
 #include <QMutex>
+
+#include <atomic>
 #include <QThread>
 #include <QWaitCondition>
 
@@ -69,6 +71,10 @@ public:
     void stop();                        // drains and commits what is queued, then ends the thread
     WriterStats stats() const;
     void forgetStatements();            // a definition changed: re-prepare on next use
+    // False while the connection to a database server is lost (a failed commit, or the
+    // probe an idle writer sends every IdleProbeMs on PostgreSQL): /healthz says 503.
+    bool databaseReachable() const { return m_reachable.load(std::memory_order_relaxed); }
+    static constexpr int IdleProbeMs = 2000;
 
 signals:
     // Emitted on the writer thread after each commit; connect queued.
@@ -98,6 +104,7 @@ private:
     int m_queuedEvents = 0;
     bool m_stopping = false;
     bool m_forget = false;
+    std::atomic<bool> m_reachable{true};
     WriterStats m_stats;
 };
 

@@ -784,6 +784,8 @@ void IngestServer::health(QTcpSocket *socket, const QHttpServerRequest &request)
     QHttpServerResponder responder = makeResponder(request, socket);
     if (m_shuttingDown)
         return send(responder, 503, "{\"status\":\"shutting_down\"}", "application/json", {{"Retry-After", "1"}});
+    if (!m_writer->databaseReachable())
+        return send(responder, 503, "{\"status\":\"database_unreachable\"}", "application/json", {{"Retry-After", "1"}});
     send(responder, 200, "{\"status\":\"ok\",\"queue_depth\":" + QByteArray::number(m_writer->stats().queueDepth) + '}');
 }
 
