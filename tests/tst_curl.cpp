@@ -66,7 +66,7 @@ private slots:
                                  "\"customer_id\":\"[email\u00ac\u2020protected]\"}");
 
         const QString u = QStringLiteral("http://127.0.0.1:8080/usage/test_1");
-        auto row = [&](const char *name, const char *cmd, const char *method, const QString &url, QStringList headers,
+        auto row = [&](const char *name, const char *cmd, const char *method, const QString &url, const QStringList &headers,
                        const char *body) {
             QTest::newRow(name) << QString::fromUtf8(cmd) << QString::fromLatin1(method) << url << headers
                                 << QString::fromUtf8(body);

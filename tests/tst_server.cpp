@@ -64,7 +64,7 @@ private:
     }
 
     Reply request(const QByteArray &verb, const QString &path, const QByteArray &body = {},
-                  QList<QPair<QByteArray, QByteArray>> headers = {}, bool auth = true)
+                  const QList<QPair<QByteArray, QByteArray>> &headers = {}, bool auth = true)
     {
         QNetworkRequest req(m_base.resolved(QUrl(path)));
         req.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
@@ -87,7 +87,7 @@ private:
         reply->deleteLater();
         return r;
     }
-    Reply post(const QString &path, const QByteArray &body, QList<QPair<QByteArray, QByteArray>> headers = {},
+    Reply post(const QString &path, const QByteArray &body, const QList<QPair<QByteArray, QByteArray>> &headers = {},
                bool auth = true)
     {
         return request("POST", path, body, headers, auth);
@@ -327,7 +327,7 @@ private slots:
         s.connectToHost(QHostAddress::LocalHost, quint16(m_base.port()));
         QVERIFY(s.waitForConnected(3000));
         s.write("POST /usage/test_1 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
-        const QByteArray chunk = QByteArray::number(64 * 1024, 16) + "\r\n" + QByteArray(64 * 1024, ' ') + "\r\n";
+        const QByteArray chunk = QByteArray::number(64 * 1024, 16) + "\r\n" + QByteArray(qsizetype(64) * 1024, ' ') + "\r\n";
         QByteArray got;
         for (int i = 0; i < 40 && !got.contains("413"); ++i) {
             s.write(chunk);
@@ -343,7 +343,7 @@ private slots:
         for (int i = 0; i < 15000; ++i)
             batch += (i ? "," : "") + QByteArray(R"({"data":{"note":"a batch may be larger than one event"},"customer_id":"big","timestamp":)") + QByteArray::number(i) + "}";
         batch += "]";
-        QVERIFY(batch.size() > 1024 * 1024);
+        QVERIFY(batch.size() > qsizetype(1024) * 1024);
         checkProblem(post(QStringLiteral("/usage/test_1/batch"), batch), 413); // over 10,000 events
     }
 
