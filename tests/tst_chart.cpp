@@ -240,7 +240,7 @@ private slots:
             const QList<QPointF> points = series[s]->points();
             QCOMPARE(points.size(), 3);
             for (int w = 0; w < 3; ++w) {
-                QCOMPARE(points[w].x(), double(utcUs(1 + w, 0) / 1000));
+                QCOMPARE(points[w].x(), double(utcUs(1 + w, 0)) / 1000);
                 QCOMPARE(points[w].y(), expected[s][w]);
             }
         }

@@ -235,7 +235,7 @@ private slots:
                 ++operations;
             }
         }
-        QCOMPARE(operations, 3);
+        QCOMPARE(operations, 4); // POST /usage/{slug}, its /batch, GET /usage/{slug}, GET /usage/{slug}/aggregate
     }
 };
 

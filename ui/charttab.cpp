@@ -402,7 +402,7 @@ Aggregate::Query ChartTab::currentQuery() const
     auto startAt = [&](const QDateTime &t) { return Aggregate::windowStart(t.toMSecsSinceEpoch() * 1000, q.window, q.zone); };
     q.toUs = end;
     switch (Range(m_range->currentData().toInt())) {
-    case Range::Last24Hours: q.fromUs = startAt(endTime.addSecs(-24 * 3600)); break;
+    case Range::Last24Hours: q.fromUs = startAt(endTime.addSecs(qint64(-24) * 3600)); break;
     case Range::Last7Days: q.fromUs = startAt(endTime.addDays(-7)); break;
     case Range::Last30Days: q.fromUs = startAt(endTime.addDays(-30)); break;
     case Range::Last12Months: q.fromUs = startAt(endTime.addMonths(-12)); break;
@@ -597,12 +597,12 @@ void ChartTab::rebuildChart()
         const int stride = std::max(1, int(std::ceil((windows - 1) / 7.0)));
         auto *x = new QCategoryAxis;
         x->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
-        const double first = double(r.windowStarts.first() / 1000);
-        const double last = double(r.windowStarts.last() / 1000);
+        const double first = double(r.windowStarts.first()) / 1000;
+        const double last = double(r.windowStarts.last()) / 1000;
         const double pad = (last - first) / (windows - 1) / 3; // the first and last points whole
         x->setStartValue(first - pad);
         for (int w = 0; w < windows; w += stride)
-            x->append(m_model->windowLabel(r.windowStarts[w]), double(r.windowStarts[w] / 1000));
+            x->append(m_model->windowLabel(r.windowStarts[w]), double(r.windowStarts[w]) / 1000);
         x->setRange(first - pad, last + pad);
         x->setGridLineVisible(true);
         m_chart->addAxis(x, Qt::AlignBottom);
@@ -612,7 +612,7 @@ void ChartTab::rebuildChart()
             QList<QPointF> points;
             for (int w = 0; w < windows; ++w) {
                 if (const auto v = value(c, w)) {
-                    points.append({double(r.windowStarts[w] / 1000), *v});
+                    points.append({double(r.windowStarts[w]) / 1000, *v});
                     low = std::min(low, *v);
                     high = std::max(high, *v);
                 }
