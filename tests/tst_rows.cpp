@@ -330,8 +330,14 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), RowsModel::PageSize, 5000);
         QTRY_VERIFY(model->exactCount().has_value());
         QVERIFY(QTest::qWaitForWindowExposed(&view));
-        view.view()->scrollTo(model->index(200, 0), QAbstractItemView::PositionAtTop);
-        QTRY_VERIFY(view.view()->verticalScrollBar()->value() > 0); // laid out and scrolled away from the top
+        // Scrolled away from the top once the view is laid out: asked again until it holds
+        // (a scroll requested before the first layout pass is lost; slow under the sanitizers).
+        auto scrolledAway = [&] {
+            view.view()->scrollTo(model->index(200, 0), QAbstractItemView::PositionAtTop);
+            return view.view()->verticalScrollBar()->value() > 0;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(scrolledAway(), 15000);
+        QTest::qWait(50); // let a pending layout pass run before the top row is read
         const QModelIndex topBefore = view.view()->indexAt(QPoint(5, 5));
         const qint64 topId = model->rowAt(topBefore.row())->id;
         const int rowsBefore = model->rowCount();
