@@ -289,6 +289,26 @@ const UsageEventDefinition *IngestServer::definitionFor(const QString &slug)
     return it == m_definitions.cend() ? nullptr : &it.value();
 }
 
+const UsageEventDefinition *IngestServer::admit(const QHttpServerRequest &request, QTcpSocket *socket,
+                                                const QString &slug)
+{
+    if (m_shuttingDown) {
+        reject(request, socket, slug, HttpError::Unavailable, QStringLiteral("The endpoint is shutting down."));
+        return nullptr;
+    }
+    QString detail;
+    if (const auto authError = authenticate(&detail)) {
+        reject(request, socket, slug, *authError, detail);
+        return nullptr;
+    }
+    const UsageEventDefinition *definition = definitionFor(slug);
+    if (!definition)
+        reject(request, socket, slug, HttpError::NotFound,
+               QStringLiteral("No usage event has the slug “%1”. Define it first (Metering › Usage Events).")
+                   .arg(slug.left(100)));
+    return definition;
+}
+
 std::optional<HttpError> IngestServer::authenticate(QString *detail)
 {
     // Every key the request carries: several different ones (a duplicated header, or
@@ -511,16 +531,9 @@ void IngestServer::missingHandler(const QHttpServerRequest &request, QTcpSocket 
 
 void IngestServer::ingest(const QHttpServerRequest &request, QTcpSocket *socket, const QString &slug, bool batch)
 {
-    if (m_shuttingDown)
-        return reject(request, socket, slug, HttpError::Unavailable, QStringLiteral("The endpoint is shutting down."));
-    QString detail;
-    if (const auto authError = authenticate(&detail))
-        return reject(request, socket, slug, *authError, detail);
-    const UsageEventDefinition *found = definitionFor(slug);
+    const UsageEventDefinition *found = admit(request, socket, slug);
     if (!found)
-        return reject(request, socket, slug, HttpError::NotFound,
-                      QStringLiteral("No usage event has the slug “%1”. Define it first (Metering › Usage Events).")
-                          .arg(slug.left(100)));
+        return;
     const UsageEventDefinition definition = *found;
     const QByteArray contentType = header(m_headers, "content-type").toLower();
     if (contentType.startsWith("multipart/"))
@@ -714,13 +727,9 @@ void IngestServer::ingest(const QHttpServerRequest &request, QTcpSocket *socket,
 
 void IngestServer::list(const QHttpServerRequest &request, QTcpSocket *socket, const QString &slug)
 {
-    QString detail;
-    if (const auto authError = authenticate(&detail))
-        return reject(request, socket, slug, *authError, detail);
-    const UsageEventDefinition *definition = definitionFor(slug);
+    const UsageEventDefinition *definition = admit(request, socket, slug);
     if (!definition)
-        return reject(request, socket, slug, HttpError::NotFound,
-                      QStringLiteral("No usage event has the slug “%1”.").arg(slug.left(100)));
+        return;
     const QUrlQuery query = request.query();
     EventFilter filter;
     filter.customerId = query.queryItemValue(QStringLiteral("customer_id"), QUrl::FullyDecoded);
@@ -892,15 +901,9 @@ public:
 
 void IngestServer::aggregate(const QHttpServerRequest &request, QTcpSocket *socket, const QString &slug)
 {
-    if (m_shuttingDown)
-        return reject(request, socket, slug, HttpError::Unavailable, QStringLiteral("The endpoint is shutting down."));
-    QString detail;
-    if (const auto authError = authenticate(&detail))
-        return reject(request, socket, slug, *authError, detail);
-    const UsageEventDefinition *definition = definitionFor(slug);
+    const UsageEventDefinition *definition = admit(request, socket, slug);
     if (!definition)
-        return reject(request, socket, slug, HttpError::NotFound,
-                      QStringLiteral("No usage event has the slug “%1”.").arg(slug.left(100)));
+        return;
     const QUrlQuery url = request.query();
     auto param = [&url](const char *name) { return url.queryItemValue(QLatin1String(name), QUrl::FullyDecoded); };
     QList<Problem> problems;

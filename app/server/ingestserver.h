@@ -86,6 +86,9 @@ private:
     void deadLetter(const QHttpServerRequest &request, const QString &slug, int status, const QByteArray &problem);
     std::optional<HttpError> authenticate(QString *detail); // from m_headers
     const UsageEventDefinition *definitionFor(const QString &slug);
+    // The checks every /usage/{slug} route makes first (shutting down, key, organisation,
+    // a known slug): the definition, or nullptr when the request was already refused.
+    const UsageEventDefinition *admit(const QHttpServerRequest &request, QTcpSocket *socket, const QString &slug);
 
     void send(QHttpServerResponder &responder, int status, const QByteArray &body,
               const QByteArray &contentType = QByteArrayLiteral("application/json"),
