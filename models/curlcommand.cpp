@@ -275,14 +275,19 @@ CurlCommand::Result CurlCommand::parse(const QString &command)
             explicitMethod = true;
             return true;
         case Opt::Header: {
-            if (value.startsWith(u'@')) {
+            if (value.trimmed().startsWith(u'@')) { // " @x: v" too: the name is trimmed below
                 result.error = QStringLiteral("headers from a file are not supported: '%1'").arg(shortened(value));
                 return false;
             }
             const qsizetype colon = value.indexOf(u':');
             if (colon < 0) {
-                if (value.endsWith(u';') && value.size() > 1) { // "Name;" sends the header with no value
-                    request.headers.append({value.chopped(1).trimmed(), QString()});
+                if (value.endsWith(u';')) { // "Name;" sends the header with no value
+                    const QString name = value.chopped(1).trimmed();
+                    if (name.isEmpty()) {
+                        result.error = QStringLiteral("the header '%1' has no name").arg(shortened(value));
+                        return false;
+                    }
+                    request.headers.append({name, QString()});
                     return true;
                 }
                 result.error = QStringLiteral("the header '%1' has no ':'").arg(shortened(value));
@@ -465,8 +470,10 @@ QString CurlCommand::render(const HttpRequest &request)
 {
     QStringList lines;
     const bool plainGet = request.method == QLatin1String("GET") && request.body.isEmpty();
-    lines.append(plainGet ? QStringLiteral("curl %1").arg(quote(request.url))
-                          : QStringLiteral("curl --request %1 %2").arg(quote(request.method), quote(request.url)));
+    // A URL that starts with '-' would read back as an option: name it with --url.
+    const QString url = (request.url.startsWith(u'-') ? QStringLiteral("--url ") : QString()) + quote(request.url);
+    lines.append(plainGet ? QStringLiteral("curl %1").arg(url)
+                          : QStringLiteral("curl --request %1 %2").arg(quote(request.method), url));
     for (const HttpHeader &h : request.headers) {
         if (!h.enabled)
             continue;

@@ -180,6 +180,10 @@ private slots:
         row("unterminated single quote", "curl -d '{\"a\":1} http://x", "'{\"a\":1} http://x'");
         row("unterminated double quote", "curl -H \"organisation: 1 http://x", "organisation");
         row("header without colon", "curl -H 'organisation' http://x", "'organisation'");
+        // Found by fuzz_curl in CI: " ;" was kept as a header with no name, which render() could not give back.
+        row("header with no name before ;", "curl -H ' ;' http://x", "no name");
+        row("header with no name before :", "curl -H ': v' http://x", "no name");
+        row("headers from a file, after a space", "curl -H ' @x: v' http://x", "from a file");
         row("body from a file", "curl -d @event.json http://x", "'-d @event.json'");
         row("multipart form", "curl -F file=@a.csv http://x", "'-F'");
         row("two URLs", "curl http://a http://b", "'http://b'");
@@ -221,6 +225,15 @@ private slots:
         const auto trailingBack = CurlCommand::parse(CurlCommand::render(trailing));
         QVERIFY2(trailingBack.request, qPrintable(trailingBack.error));
         QCOMPARE(*trailingBack.request, trailing);
+
+        // Found by fuzz_curl in CI: a URL given with --url that starts with '-' went out as a
+        // bare word and read back as an option.
+        const auto dashUrl = CurlCommand::parse(QStringLiteral("curl -X PUT --url -x://h/a"));
+        QVERIFY2(dashUrl.request, qPrintable(dashUrl.error));
+        QCOMPARE(dashUrl.request->url, QStringLiteral("-x://h/a"));
+        const auto dashBack = CurlCommand::parse(CurlCommand::render(*dashUrl.request));
+        QVERIFY2(dashBack.request, qPrintable(dashBack.error));
+        QCOMPARE(*dashBack.request, *dashUrl.request);
 
         // A plain GET renders as the shortest command.
         HttpRequest get;
