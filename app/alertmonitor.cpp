@@ -1,5 +1,6 @@
 #include "alertmonitor.h"
 
+#include "coalescer.h"
 #include "workspace.h"
 
 #include <QHash>
@@ -24,6 +25,13 @@ class AlertWorker : public QObject
     Q_OBJECT
 public:
     AlertWorker(QString location, AlertMonitor::Options options) : m_location(std::move(location)), m_options(options) {}
+
+    // Usage events with new rows, from any thread: one wake-up of this thread for
+    // many commits.
+    Coalescer<QSet<QString>> committedSlugs{this, [this](QSet<QString> &&slugs) {
+        for (const QString &slug : std::as_const(slugs))
+            markDirty(slug);
+    }};
 
     void begin()
     {
@@ -274,7 +282,7 @@ void AlertMonitor::stop()
 void AlertMonitor::rowsCommitted(const QString &slug)
 {
     if (m_worker)
-        QMetaObject::invokeMethod(m_worker, [w = m_worker, slug] { w->markDirty(slug); }, Qt::QueuedConnection);
+        m_worker->committedSlugs.add([&slug](QSet<QString> &slugs) { slugs.insert(slug); });
 }
 
 void AlertMonitor::checkNow()

@@ -4,6 +4,7 @@
 // answered, so "2xx answers" and "rows stored" can be compared exactly.
 // POSIX + epoll, one thread; no Qt, so it costs the server as little CPU as possible.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -129,11 +131,28 @@ int main(int argc, char **argv)
             std::perror("loadgen: connect");
             return 1;
         }
+        fcntl(c.fd, F_SETFL, fcntl(c.fd, F_GETFL) | O_NONBLOCK);
         epoll_event ev{};
-        ev.events = EPOLLIN | EPOLLOUT;
+        ev.events = EPOLLIN;
         ev.data.u32 = uint32_t(i);
         epoll_ctl(ep, EPOLL_CTL_ADD, c.fd, &ev);
     }
+    // EPOLLOUT only while a request is partly written: an idle socket is always
+    // writable, and asking for EPOLLOUT all the time made this loop spin and take a
+    // whole core from the server it measures.
+    auto watchWritable = [&](int i, bool on) {
+        epoll_event ev{};
+        ev.events = on ? EPOLLIN | EPOLLOUT : EPOLLIN;
+        ev.data.u32 = uint32_t(i);
+        epoll_ctl(ep, EPOLL_CTL_MOD, conns[size_t(i)].fd, &ev);
+    };
+    auto writeSome = [&](int i) {
+        Conn &c = conns[size_t(i)];
+        const ssize_t w = write(c.fd, c.out.data() + c.written, c.out.size() - c.written);
+        if (w > 0)
+            c.written += size_t(w);
+        return c.written == c.out.size();
+    };
     std::vector<double> latencies;
     std::map<int, long long> statuses;
     long long events = 0, answered = 0;
@@ -148,6 +167,8 @@ int main(int argc, char **argv)
         c.busy = true;
         c.sentAt = Clock::now();
         ++busy;
+        if (!writeSome(i))
+            watchWritable(i, true);
     };
     for (int i = 0; i < o.connections; ++i)
         startRequest(i);
@@ -160,13 +181,12 @@ int main(int argc, char **argv)
         for (int k = 0; k < n; ++k) {
             const int i = int(evs[size_t(k)].data.u32);
             Conn &c = conns[size_t(i)];
-            if ((evs[size_t(k)].events & EPOLLOUT) && c.busy && c.written < c.out.size()) {
-                const ssize_t w = write(c.fd, c.out.data() + c.written, c.out.size() - c.written);
-                if (w > 0)
-                    c.written += size_t(w);
-            }
+            if ((evs[size_t(k)].events & EPOLLOUT) && c.busy && c.written < c.out.size() && writeSome(i))
+                watchWritable(i, false);
             if (evs[size_t(k)].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
                 const ssize_t r = read(c.fd, buf, sizeof buf);
+                if (r < 0 && errno == EAGAIN)
+                    continue;
                 if (r <= 0) {
                     std::fprintf(stderr, "loadgen: connection %d closed by the server\n", i);
                     if (c.busy) { c.busy = false; --busy; }

@@ -47,7 +47,7 @@ QString GroupCommitWriter::openError() const
     return m_openError;
 }
 
-bool GroupCommitWriter::submit(WriteJob job)
+bool GroupCommitWriter::submit(WriteJob job, bool wake)
 {
     QMutexLocker lock(&m_mutex);
     const int n = int(job.events.size());
@@ -55,8 +55,15 @@ bool GroupCommitWriter::submit(WriteJob job)
         return false;
     m_queuedEvents += n;
     m_jobs.push_back(std::move(job));
-    m_wake.wakeOne();
+    if (wake)
+        m_wake.wakeOne();
     return true;
+}
+
+void GroupCommitWriter::wake()
+{
+    QMutexLocker lock(&m_mutex);
+    m_wake.wakeOne();
 }
 
 bool GroupCommitWriter::submitDeadLetter(DeadLetter letter)

@@ -64,7 +64,11 @@ public:
     bool waitUntilOpen();
     QString openError() const;
 
-    bool submit(WriteJob job);          // false: queue full (answer 429)
+    // False: queue full (answer 429). `wake` false leaves the writer asleep until
+    // wake(): the HTTP thread hands over everything one pass of its event loop read
+    // and then wakes the writer once, so a group holds them all.
+    bool submit(WriteJob job, bool wake = true);
+    void wake();
     bool submitDeadLetter(DeadLetter letter);
     // Key id -> when it was last used; written with the next group (Settings shows it).
     void submitKeyUse(const QHash<qint64, qint64> &lastUse);

@@ -9,6 +9,7 @@
 #include "timestamp.h"
 #include "workspace.h"
 
+#include <QAbstractEventDispatcher>
 #include <QHttpServerRequest>
 #include <QLoggingCategory>
 #include <QMutexLocker>
@@ -155,6 +156,15 @@ void IngestServer::start(const QString &host, quint16 port)
     connect(m_reloadTimer, &QTimer::timeout, this, &IngestServer::reloadCaches);
     m_reloadTimer->start();
 
+    // The writer is woken once per pass of this thread's event loop, just before it
+    // waits again, with every job that pass read: one group holds them all, and the
+    // writer does not wake (and commit a group of one) for each request.
+    connect(QAbstractEventDispatcher::instance(thread()), &QAbstractEventDispatcher::aboutToBlock, this, [this] {
+        if (m_wakeWriter) {
+            m_wakeWriter = false;
+            m_writer->wake();
+        }
+    });
     m_tcp = new GuardedTcpServer(m_limits, this);
     connect(m_tcp, &GuardedTcpServer::refused, this, [this](int status, const QString &) {
         m_counters.rejectedByStatus[status]++;
@@ -188,26 +198,8 @@ void IngestServer::beginShutdown()
 
 void IngestServer::postCompletion(std::function<void()> answer)
 {
-    // Called on the writer thread for every job of a group: one wake-up of this
-    // thread per group, not one per request.
-    QMutexLocker lock(&m_completionsMutex);
-    m_completions.push_back(std::move(answer));
-    if (!m_drainPosted) {
-        m_drainPosted = true;
-        QMetaObject::invokeMethod(this, &IngestServer::drainCompletions, Qt::QueuedConnection);
-    }
-}
-
-void IngestServer::drainCompletions()
-{
-    std::vector<std::function<void()>> answers;
-    {
-        QMutexLocker lock(&m_completionsMutex);
-        answers.swap(m_completions);
-        m_drainPosted = false;
-    }
-    for (const auto &answer : answers)
-        answer();
+    // Called on the writer thread for every job of a group.
+    m_completions.add([&answer](std::vector<std::function<void()>> &answers) { answers.push_back(std::move(answer)); });
 }
 
 void IngestServer::flushAll()
@@ -715,7 +707,9 @@ void IngestServer::ingest(const QHttpServerRequest &request, QTcpSocket *socket,
     };
     if (m_tcp)
         m_tcp->responsePending(socket, true);
-    if (!m_writer->submit(std::move(job))) {
+    if (m_writer->submit(std::move(job), false)) {
+        m_wakeWriter = true;
+    } else {
         if (m_tcp)
             m_tcp->responsePending(socket, false);
         m_counters.rejectedByStatus[429]++;

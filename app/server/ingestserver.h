@@ -1,5 +1,6 @@
 #pragma once
 
+#include "coalescer.h"
 #include "guardedtcpserver.h"
 #include "usageevent.h"
 
@@ -69,7 +70,6 @@ protected:
     void missingHandler(const QHttpServerRequest &request, QTcpSocket *socket) override;
 
 private:
-    void drainCompletions();
     using Responder = std::shared_ptr<QHttpServerResponder>;
 
     void ingest(const QHttpServerRequest &request, QTcpSocket *socket, const QString &slug, bool batch);
@@ -112,12 +112,15 @@ private:
     QList<QPair<qint64, QByteArray>> m_keyDigests;
     QHash<qint64, qint64> m_keyUse;
     QList<QPair<QByteArray, QByteArray>> m_headers; // of the request being handled
-    QMutex m_completionsMutex;
-    std::vector<std::function<void()>> m_completions; // guarded by m_completionsMutex
-    bool m_drainPosted = false;                       // guarded by m_completionsMutex // key id -> last use, handed to the writer every reload
+    // Answers finished on the writer thread, run here: one wake-up per group, not per request.
+    Coalescer<std::vector<std::function<void()>>> m_completions{this, [](std::vector<std::function<void()>> &&answers) {
+        for (const auto &answer : answers)
+            answer();
+    }};
     QElapsedTimer m_sinceReload;
     QTimer *m_reloadTimer = nullptr;
     bool m_shuttingDown = false;
+    bool m_wakeWriter = false; // jobs handed over in this pass of the event loop; woken before it blocks
     // Aggregates scan millions of rows: never on this thread. One thread of their own
     // (started on first use) with its own workspace, opened there; answers come back
     // through postCompletion. m_aggregatesPending counts requests not yet answered.

@@ -24,7 +24,9 @@ void IngestService::start(const QString &host, quint16 port)
         return;
     }
     m_writer = new GroupCommitWriter(m_location, m_limits.maxQueuedEvents);
-    connect(m_writer, &GroupCommitWriter::committed, this, &IngestService::committed, Qt::QueuedConnection);
+    connect(m_writer, &GroupCommitWriter::committed, this, [this](const QString &slug, int inserted) {
+        m_committed.add([&](QHash<QString, int> &bySlug) { bySlug[slug] += inserted; });
+    }, Qt::DirectConnection); // runs on the writer thread
     m_writer->start();
     if (!m_writer->waitUntilOpen()) {
         const QString error = m_writer->openError();

@@ -2,6 +2,9 @@
 
 #include "guardedtcpserver.h"
 
+#include "coalescer.h"
+
+#include <QHash>
 #include <QObject>
 #include <QString>
 
@@ -53,6 +56,12 @@ private:
     bool m_running = false;
     QString m_url;
     quint16 m_port = 0;
+    // Commits are coalesced: one committed() per slug for everything committed since
+    // this thread last looked, not one queued signal per group (thousands a second).
+    Coalescer<QHash<QString, int>> m_committed{this, [this](QHash<QString, int> &&bySlug) {
+        for (auto it = bySlug.cbegin(); it != bySlug.cend(); ++it)
+            emit committed(it.key(), it.value());
+    }};
 };
 
 // "127.0.0.1:8080" / "[::1]:0" / "8080" -> host and port, or an error message.

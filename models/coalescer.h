@@ -1,0 +1,61 @@
+#pragma once
+
+#include <QMetaObject>
+#include <QMutex>
+#include <QObject>
+
+#include <functional>
+#include <utility>
+
+namespace meterdesk {
+
+// Hands what producers on any thread add over to one consumer thread in as few
+// wake-ups as possible: add() gathers under a mutex and posts one queued call to
+// `context` (whose thread consumes) unless one is already on its way; that call
+// delivers everything gathered until it runs. Thousands of adds a second (answers
+// of each group commit, commits per second) become one wake-up per pass of the
+// consumer's event loop. Owned by `context` (or outlived by it): a queued call to a
+// deleted context is dropped.
+template <typename Container>
+class Coalescer
+{
+public:
+    Coalescer(QObject *context, std::function<void(Container &&)> deliver)
+        : m_context(context), m_deliver(std::move(deliver))
+    {
+    }
+    Coalescer(const Coalescer &) = delete;
+    Coalescer &operator=(const Coalescer &) = delete;
+
+    // Any thread: `addTo(Container &)` runs under the lock.
+    template <typename AddTo>
+    void add(AddTo &&addTo)
+    {
+        QMutexLocker lock(&m_mutex);
+        std::forward<AddTo>(addTo)(m_items);
+        if (!m_posted) {
+            m_posted = true;
+            QMetaObject::invokeMethod(m_context, [this] { take(); }, Qt::QueuedConnection);
+        }
+    }
+
+private:
+    void take()
+    {
+        Container items;
+        {
+            QMutexLocker lock(&m_mutex);
+            std::swap(items, m_items);
+            m_posted = false;
+        }
+        m_deliver(std::move(items));
+    }
+
+    QObject *m_context;
+    std::function<void(Container &&)> m_deliver;
+    QMutex m_mutex;
+    Container m_items; // guarded by m_mutex
+    bool m_posted = false; // guarded by m_mutex
+};
+
+} // namespace meterdesk
