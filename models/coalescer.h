@@ -1,8 +1,10 @@
 #pragma once
 
+#include <QElapsedTimer>
 #include <QMetaObject>
 #include <QMutex>
 #include <QObject>
+#include <QTimer>
 
 #include <functional>
 #include <utility>
@@ -14,14 +16,16 @@ namespace meterdesk {
 // `context` (whose thread consumes) unless one is already on its way; that call
 // delivers everything gathered until it runs. Thousands of adds a second (answers
 // of each group commit, commits per second) become one wake-up per pass of the
-// consumer's event loop. Owned by `context` (or outlived by it): a queued call to a
-// deleted context is dropped.
+// consumer's event loop. With `minIntervalMs`, deliveries are also at least that far
+// apart (what arrives meanwhile waits for the next one): for notifications a person
+// or a debounced check reads, not for answers. Owned by `context` (or outlived by
+// it): a queued call or timer of a deleted context is dropped.
 template <typename Container>
 class Coalescer
 {
 public:
-    Coalescer(QObject *context, std::function<void(Container &&)> deliver)
-        : m_context(context), m_deliver(std::move(deliver))
+    Coalescer(QObject *context, std::function<void(Container &&)> deliver, int minIntervalMs = 0)
+        : m_context(context), m_deliver(std::move(deliver)), m_minIntervalMs(minIntervalMs)
     {
     }
     Coalescer(const Coalescer &) = delete;
@@ -40,8 +44,17 @@ public:
     }
 
 private:
-    void take()
+    void take() // on the context's thread
     {
+        if (m_minIntervalMs > 0) {
+            if (m_sinceDelivery.isValid() && m_sinceDelivery.elapsed() < m_minIntervalMs) {
+                // Too soon: deliver when the interval is over; m_posted stays true, so
+                // producers post nothing meanwhile.
+                QTimer::singleShot(int(m_minIntervalMs - m_sinceDelivery.elapsed()), m_context, [this] { take(); });
+                return;
+            }
+            m_sinceDelivery.start();
+        }
         Container items;
         {
             QMutexLocker lock(&m_mutex);
@@ -53,6 +66,8 @@ private:
 
     QObject *m_context;
     std::function<void(Container &&)> m_deliver;
+    const int m_minIntervalMs;
+    QElapsedTimer m_sinceDelivery; // context's thread only
     QMutex m_mutex;
     Container m_items; // guarded by m_mutex
     bool m_posted = false; // guarded by m_mutex

@@ -56,12 +56,14 @@ private:
     bool m_running = false;
     QString m_url;
     quint16 m_port = 0;
-    // Commits are coalesced: one committed() per slug for everything committed since
-    // this thread last looked, not one queued signal per group (thousands a second).
+    // Commits are coalesced: one committed() per slug for everything committed in the
+    // last CommittedIntervalMs, not one queued signal per group (a thousand a second
+    // under load, each waking this thread and, through it, the alerts thread).
+    static constexpr int CommittedIntervalMs = 50;
     Coalescer<QHash<QString, int>> m_committed{this, [this](QHash<QString, int> &&bySlug) {
         for (auto it = bySlug.cbegin(); it != bySlug.cend(); ++it)
             emit committed(it.key(), it.value());
-    }};
+    }, CommittedIntervalMs};
 };
 
 // "127.0.0.1:8080" / "[::1]:0" / "8080" -> host and port, or an error message.
