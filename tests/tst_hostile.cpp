@@ -291,6 +291,35 @@ private slots:
         QCOMPARE(rows(), before);
     }
 
+    void connectionCloseEndsTheConnection()
+    {
+        // RFC 9112 §9.6: the answer to a request with "Connection: close" is the last one
+        // on that connection; the server closes right after it (not at the idle timeout)
+        // and does not process a request pipelined behind it.
+        const qint64 before = rows();
+        const QByteArray closing = httpRequest("POST", "/usage/hostile", event("close-1"),
+                                               auth() + QList<QPair<QByteArray, QByteArray>>{{"Connection", "keep-alive, Close"}});
+        QElapsedTimer clock;
+        clock.start();
+        bool closed = false;
+        const QList<RawResponse> answers =
+            parseResponses(exchange(m_child.port, closing + post("/usage/hostile", event("close-2")), 5000, 0, &closed));
+        QVERIFY2(closed, "the server must close the connection after the answer");
+        QVERIFY2(clock.elapsed() < 2000, qPrintable(QStringLiteral("closed after %1 ms").arg(clock.elapsed())));
+        QCOMPARE(answers.size(), 1);
+        QCOMPARE(answers[0].status, 201);
+        ++m_acknowledged;
+        QCOMPARE(rows(), before + 1); // close-2 was not stored
+        // An answer given at once (not after a commit) closes the same way.
+        clock.restart();
+        const QList<RawResponse> health = parseResponses(
+            exchange(m_child.port, httpRequest("GET", "/healthz", {}, {{"connection", "close"}}), 5000, 0, &closed));
+        QVERIFY(closed);
+        QVERIFY2(clock.elapsed() < 2000, qPrintable(QStringLiteral("closed after %1 ms").arg(clock.elapsed())));
+        QCOMPARE(health.size(), 1);
+        QCOMPARE(health[0].status, 200);
+    }
+
     void pipelinedRequestsAnsweredInOrder()
     {
         // Five POSTs in one write, the third malformed, the fourth unauthorised: every
@@ -582,11 +611,11 @@ private slots:
         QVERIFY(m_child.statusKb("VmHWM:") < RssBoundKb);
         QVERIFY2(m_child.stop(), "the endpoint did not drain and exit 0 on SIGTERM");
         QCOMPARE(rows(), m_acknowledged);
-        // Only the probes and the good pipelined events: no row from an attack.
+        // Only the probes, the good pipelined events and the one "Connection: close" event: no row from an attack.
         QCOMPARE(countRows(m_db, QStringLiteral("usage_hostile"),
                            QStringLiteral("customer_id NOT LIKE 'probe-%' AND customer_id NOT LIKE 'pipe-%' "
                                           "AND customer_id NOT LIKE 'slow-probe-%' AND customer_id NOT LIKE 'idle-probe-%' "
-                                          "AND customer_id NOT LIKE 'chunked-%'")),
+                                          "AND customer_id NOT LIKE 'chunked-%' AND customer_id NOT LIKE 'close-%'")),
                  0);
     }
 };

@@ -37,6 +37,15 @@ constexpr qsizetype DeadLetterBodyCap = qsizetype(64) * 1024;
 
 using HeaderList = QList<QPair<QByteArray, QByteArray>>;
 
+// "Connection: close" (a comma-separated list of options, any case).
+bool connectionClose(const QByteArray &value)
+{
+    for (const QByteArray &option : value.split(','))
+        if (option.trimmed().compare("close", Qt::CaseInsensitive) == 0)
+            return true;
+    return false;
+}
+
 QByteArray header(const HeaderList &headers, QByteArrayView name)
 {
     // Header names are case-insensitive (RFC 9110); compare them so.
@@ -382,19 +391,23 @@ void IngestServer::send(QHttpServerResponder &r, int status, const QByteArray &b
 void IngestServer::deliver(QTcpSocket *socket, QByteArray bytes)
 {
     auto it = m_answerOrder.find(socket);
-    if (it == m_answerOrder.end() || m_answerSeq == it->sent) {
+    if (it == m_answerOrder.end()) {
         writeNow(socket, bytes);
-        if (it == m_answerOrder.end())
-            return;
-        ++it->sent;
-        // Later pipelined requests answered before this one go out now, in order.
-        for (auto w = it->waiting.begin(); w != it->waiting.end() && w->first == it->sent; w = it->waiting.erase(w)) {
-            writeNow(socket, w->second);
-            ++it->sent;
-        }
         return;
     }
-    it->waiting.emplace(m_answerSeq, std::move(bytes));
+    if (m_answerSeq != it->sent) {
+        it->waiting.emplace(m_answerSeq, std::move(bytes));
+        return;
+    }
+    writeNow(socket, bytes);
+    bool close = it->sent++ == it->closeAfter;
+    // Later pipelined requests answered before this one go out now, in order.
+    for (auto w = it->waiting.begin(); !close && w != it->waiting.end() && w->first == it->sent; w = it->waiting.erase(w)) {
+        writeNow(socket, w->second);
+        close = it->sent++ == it->closeAfter;
+    }
+    if (close)
+        socket->disconnectFromHost(); // after what is still buffered has been written
 }
 
 void IngestServer::writeNow(QTcpSocket *socket, const QByteArray &out)
@@ -474,6 +487,10 @@ bool IngestServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *
             connect(socket, &QObject::destroyed, this, [this, socket] { m_answerOrder.remove(socket); });
         }
         m_answerSeq = order->issued++;
+        if (m_answerSeq > order->closeAfter)
+            return true; // pipelined behind "Connection: close": not processed (RFC 9112 §9.6)
+        if (connectionClose(header(m_headers, "connection")))
+            order->closeAfter = m_answerSeq;
     }
     const QString path = request.url().path();
     const auto method = request.method();

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <functional>
+#include <limits>
 #include <map>
 #include <vector>
 #include <memory>
@@ -134,6 +135,9 @@ private:
     {
         quint64 issued = 0;
         quint64 sent = 0;
+        // The request that said "Connection: close": its answer is the last one, the
+        // connection closes after it, and requests behind it are not processed.
+        quint64 closeAfter = std::numeric_limits<quint64>::max();
         std::map<quint64, QByteArray> waiting;
     };
     QHash<QTcpSocket *, AnswerOrder> m_answerOrder;
