@@ -1,8 +1,7 @@
 #pragma once
 
-#include "guardedtcpserver.h"
-
 #include "coalescer.h"
+#include "guardedtcpserver.h"
 
 #include <QHash>
 #include <QObject>
