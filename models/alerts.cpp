@@ -223,6 +223,21 @@ Problems databaseProblem(const QSqlQuery &q)
     return {{ProblemCode::InvalidName, QString(), QStringLiteral("The database refused the change: %1").arg(q.lastError().text())}};
 }
 
+// The fields a person edits, in this order: name, field, fn, window_kind, tz,
+// comparison, threshold, webhook_url, enabled (create and update bind them alike).
+void bindEditable(QSqlQuery &q, const AlertDefinition &a)
+{
+    q.addBindValue(text(a.name));
+    q.addBindValue(text(a.field));
+    q.addBindValue(Aggregate::functionName(a.function));
+    q.addBindValue(Aggregate::windowName(a.window));
+    q.addBindValue(text(a.timeZone));
+    q.addBindValue(AlertDefinition::comparisonSymbol(a.comparison));
+    q.addBindValue(text(a.threshold));
+    q.addBindValue(text(a.webhookUrl));
+    q.addBindValue(a.enabled ? 1 : 0);
+}
+
 } // namespace
 
 Problems create(Workspace &ws, AlertDefinition &a)
@@ -237,19 +252,11 @@ Problems create(Workspace &ws, AlertDefinition &a)
     a.lastRowId = *start;
     a.createdAtUs = Workspace::nowUs();
     QSqlQuery q(ws.database());
-    q.prepare(QStringLiteral("INSERT INTO alerts (slug, name, field, fn, window_kind, tz, comparison, threshold, "
-                             "webhook_url, enabled, last_row_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    q.prepare(QStringLiteral("INSERT INTO alerts (name, field, fn, window_kind, tz, comparison, threshold, webhook_url, "
+                             "enabled, slug, last_row_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                              "RETURNING id"));
+    bindEditable(q, a);
     q.addBindValue(text(a.slug));
-    q.addBindValue(text(a.name));
-    q.addBindValue(text(a.field));
-    q.addBindValue(Aggregate::functionName(a.function));
-    q.addBindValue(Aggregate::windowName(a.window));
-    q.addBindValue(text(a.timeZone));
-    q.addBindValue(AlertDefinition::comparisonSymbol(a.comparison));
-    q.addBindValue(text(a.threshold));
-    q.addBindValue(text(a.webhookUrl));
-    q.addBindValue(a.enabled ? 1 : 0);
     q.addBindValue(a.lastRowId);
     q.addBindValue(a.createdAtUs);
     if (!q.exec() || !q.next())
@@ -266,15 +273,7 @@ Problems update(Workspace &ws, AlertDefinition &a)
     QSqlQuery q(ws.database());
     q.prepare(QStringLiteral("UPDATE alerts SET name = ?, field = ?, fn = ?, window_kind = ?, tz = ?, comparison = ?, "
                              "threshold = ?, webhook_url = ?, enabled = ? WHERE id = ?"));
-    q.addBindValue(text(a.name));
-    q.addBindValue(text(a.field));
-    q.addBindValue(Aggregate::functionName(a.function));
-    q.addBindValue(Aggregate::windowName(a.window));
-    q.addBindValue(text(a.timeZone));
-    q.addBindValue(AlertDefinition::comparisonSymbol(a.comparison));
-    q.addBindValue(text(a.threshold));
-    q.addBindValue(text(a.webhookUrl));
-    q.addBindValue(a.enabled ? 1 : 0);
+    bindEditable(q, a);
     q.addBindValue(a.id);
     if (!q.exec())
         return databaseProblem(q);

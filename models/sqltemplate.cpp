@@ -397,13 +397,11 @@ std::optional<SqlTemplate> SqlTemplateStore::create(const QString &slug, const Q
     return SqlTemplate{id, slug.toLower(), name, sql, now, now};
 }
 
-bool SqlTemplateStore::update(qint64 id, const QString &sql, QString *error)
+namespace {
+// Runs a statement on one template row: false, with the reason, when it fails or the
+// row is gone (another window removed it).
+bool execOnTemplate(QSqlQuery &q, QString *error)
 {
-    QSqlQuery q(m_workspace.database());
-    q.prepare(QStringLiteral("UPDATE meter_queries SET sql_text = ?, updated_at = ? WHERE id = ?"));
-    q.addBindValue(sql);
-    q.addBindValue(Workspace::nowUs());
-    q.addBindValue(id);
     if (!q.exec()) {
         *error = databaseWords(q.lastError());
         return false;
@@ -413,6 +411,17 @@ bool SqlTemplateStore::update(qint64 id, const QString &sql, QString *error)
         return false;
     }
     return true;
+}
+} // namespace
+
+bool SqlTemplateStore::update(qint64 id, const QString &sql, QString *error)
+{
+    QSqlQuery q(m_workspace.database());
+    q.prepare(QStringLiteral("UPDATE meter_queries SET sql_text = ?, updated_at = ? WHERE id = ?"));
+    q.addBindValue(sql);
+    q.addBindValue(Workspace::nowUs());
+    q.addBindValue(id);
+    return execOnTemplate(q, error);
 }
 
 bool SqlTemplateStore::rename(qint64 id, const QString &rawName, QString *error)
@@ -450,15 +459,7 @@ bool SqlTemplateStore::remove(qint64 id, QString *error)
     QSqlQuery q(m_workspace.database());
     q.prepare(QStringLiteral("DELETE FROM meter_queries WHERE id = ?"));
     q.addBindValue(id);
-    if (!q.exec()) {
-        *error = databaseWords(q.lastError());
-        return false;
-    }
-    if (q.numRowsAffected() != 1) {
-        *error = QStringLiteral("The template no longer exists.");
-        return false;
-    }
-    return true;
+    return execOnTemplate(q, error);
 }
 
 // ---- read-only runs -----------------------------------------------------------
