@@ -13,6 +13,9 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
+#include <thread>
+
 namespace meterdesk {
 
 namespace {
@@ -518,6 +521,22 @@ void readRows(QSqlQuery &q, const SqlRunLimits &limits, SqlRunResult &r)
 
 } // namespace
 
+namespace {
+// Asks a PostgreSQL server, over a connection of this thread's own, to stop what
+// backend `pid` is running.
+bool cancelBackend(const QString &location, qint64 pid)
+{
+    QString error;
+    const std::unique_ptr<Workspace> ws = Workspace::open(location, &error);
+    if (!ws)
+        return false;
+    QSqlQuery q(ws->database());
+    q.prepare(QStringLiteral("SELECT pg_cancel_backend(?)"));
+    q.addBindValue(pid);
+    return q.exec() && q.next() && q.value(0).toBool();
+}
+} // namespace
+
 SqlTemplateRunner::SqlTemplateRunner(SqlDialect::Kind kind, QString connectionName)
     : m_kind(kind), m_connectionName(std::move(connectionName))
 {
@@ -588,7 +607,7 @@ SqlRunResult SqlTemplateRunner::run(const UsageEventDefinition &definition, cons
         r.elapsedMs = timer.elapsed();
         return r;
     }
-    r = m_kind == SqlDialect::Kind::SQLite ? runSqlite(*expanded, limits, cancel) : runPostgres(*expanded, limits);
+    r = m_kind == SqlDialect::Kind::SQLite ? runSqlite(*expanded, limits, cancel) : runPostgres(*expanded, limits, cancel);
     r.elapsedMs = timer.elapsed();
     if (!r.error.isEmpty()) {
         r.columns.clear();
@@ -653,14 +672,45 @@ SqlRunResult SqlTemplateRunner::runSqlite(const ExpandedSql &expanded, const Sql
     return r;
 }
 
-SqlRunResult SqlTemplateRunner::runPostgres(const ExpandedSql &expanded, const SqlRunLimits &limits)
+SqlRunResult SqlTemplateRunner::runPostgres(const ExpandedSql &expanded, const SqlRunLimits &limits,
+                                            const std::atomic_bool *cancel)
 {
     SqlRunResult r;
     QSqlDatabase db = m_workspace->database();
+    // Cancel: this connection's backend is told to stop by another connection
+    // (pg_cancel_backend), opened only when the flag turns true.
+    qint64 backend = 0;
+    if (cancel) {
+        QSqlQuery pid(db);
+        if (pid.exec(QStringLiteral("SELECT pg_backend_pid()")) && pid.next())
+            backend = pid.value(0).toLongLong();
+    }
+    std::atomic_bool finished = false;
+    std::atomic_bool cancelSent = false;
+    std::thread watcher;
+    if (backend > 0) {
+        watcher = std::thread([&, location = m_workspace->location()] {
+            while (!finished.load()) {
+                if (cancel->load()) {
+                    cancelSent = cancelBackend(location, backend);
+                    return;
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            }
+        });
+    }
+    // Joined before the ROLLBACK: a cancel is never in flight while it runs (a
+    // backend waiting for its next command ignores one).
+    auto stopWatching = [&] {
+        finished = true;
+        if (watcher.joinable())
+            watcher.join();
+    };
     QSqlQuery tx(db);
     if (!tx.exec(QStringLiteral("BEGIN READ ONLY"))
         || !tx.exec(QStringLiteral("SET LOCAL statement_timeout = %1").arg(std::max(1, limits.timeoutMs)))) {
         r.error = databaseWords(tx.lastError());
+        stopWatching();
         QSqlQuery(db).exec(QStringLiteral("ROLLBACK"));
         return r;
     }
@@ -679,6 +729,10 @@ SqlRunResult SqlTemplateRunner::runPostgres(const ExpandedSql &expanded, const S
         else
             r.error = databaseWords(q.lastError());
     }
+    q.finish();
+    stopWatching();
+    if (cancelSent && !r.error.isEmpty())
+        r.error = QStringLiteral("Cancelled.");
     QSqlQuery(db).exec(QStringLiteral("ROLLBACK")); // always: nothing a preview did survives
     return r;
 }

@@ -130,7 +130,8 @@ private:
 // query_only=ON; statements SQLite itself reports as writing are refused before
 // they run; a progress handler on the driver's sqlite3 handle enforces the time
 // limit and the cancel flag. PostgreSQL: BEGIN READ ONLY, SET LOCAL
-// statement_timeout, the query, ROLLBACK — always.
+// statement_timeout, the query, ROLLBACK — always; the cancel flag makes a second,
+// short-lived connection ask the server to stop the statement (pg_cancel_backend).
 class SqlTemplateRunner
 {
 public:
@@ -141,8 +142,8 @@ public:
 
     SqlDialect::Kind dialect() const { return m_kind; }
 
-    // `cancel` turning true stops a SQLite query soon after ("Cancelled."); on
-    // PostgreSQL the statement_timeout is what bounds it.
+    // `cancel` turning true stops the query soon after ("Cancelled."), on SQLite
+    // between steps, on PostgreSQL on the server.
     SqlRunResult run(const UsageEventDefinition &definition, const QString &templateSql,
                      const SqlTemplateParameters &parameters, const SqlRunLimits &limits = {},
                      const std::atomic_bool *cancel = nullptr);
@@ -153,7 +154,7 @@ public:
 private:
     SqlTemplateRunner(SqlDialect::Kind kind, QString connectionName);
     SqlRunResult runSqlite(const ExpandedSql &expanded, const SqlRunLimits &limits, const std::atomic_bool *cancel);
-    SqlRunResult runPostgres(const ExpandedSql &expanded, const SqlRunLimits &limits);
+    SqlRunResult runPostgres(const ExpandedSql &expanded, const SqlRunLimits &limits, const std::atomic_bool *cancel);
 
     SqlDialect::Kind m_kind;
     QString m_connectionName;             // SQLite: our read-only connection

@@ -324,7 +324,7 @@ SqlTemplateTab::SqlTemplateTab(const QString &location, QWidget *parent)
 
 SqlTemplateTab::~SqlTemplateTab()
 {
-    // A SQLite query stops at the cancel flag; a PostgreSQL one at its statement_timeout.
+    // A running query stops at the cancel flag (SQLite between steps, PostgreSQL on the server).
     if (m_cancelFlag)
         m_cancelFlag->store(true);
     for (Worker *worker : {m_runWorker, m_storeWorker})
