@@ -10,6 +10,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLoggingCategory>
+#include <QMutex>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QSqlRecord>
@@ -23,6 +24,15 @@ namespace meterdesk {
 
 namespace {
 QAtomicInteger<quint64> g_connectionCounter;
+
+// SQLite files this process has open, with how many workspaces. Closing any descriptor
+// of a file ends every POSIX lock the process holds on it (fcntl semantics), SQLite's
+// own included: with them gone, another program that opens and closes the file takes
+// itself for the last user, checkpoints and deletes the WAL, and our writer goes on
+// committing into the deleted file. So the file is opened outside SQLite (the header
+// check below) only while no connection of this process has it open.
+QMutex g_openFilesMutex;
+QHash<QString, int> g_openFiles;
 
 QString nextConnectionName()
 {
@@ -105,6 +115,11 @@ Workspace::~Workspace()
             db.close();
     }
     QSqlDatabase::removeDatabase(m_connectionName);
+    if (!m_openFile.isEmpty()) {
+        QMutexLocker lock(&g_openFilesMutex);
+        if (--g_openFiles[m_openFile] <= 0)
+            g_openFiles.remove(m_openFile);
+    }
 }
 
 QSqlDatabase Workspace::database() const
@@ -171,12 +186,20 @@ std::unique_ptr<Workspace> Workspace::open(const QString &location, QString *err
         *error = QStringLiteral("%1 is not a file.").arg(location);
         return nullptr;
     }
-    if (const QString why = truncatedFile(info.absoluteFilePath()); !why.isEmpty()) {
-        *error = QStringLiteral("%1 is damaged: %2; it was left untouched.").arg(location, why);
-        return nullptr;
+    const QString file = QFileInfo(info.absolutePath()).canonicalFilePath() + u'/' + info.fileName();
+    {
+        QMutexLocker lock(&g_openFilesMutex);
+        if (g_openFiles.value(file) == 0) {
+            if (const QString why = truncatedFile(info.absoluteFilePath()); !why.isEmpty()) {
+                *error = QStringLiteral("%1 is damaged: %2; it was left untouched.").arg(location, why);
+                return nullptr;
+            }
+        }
+        ++g_openFiles[file];
     }
     std::unique_ptr<Workspace> ws(new Workspace(nextConnectionName(), info.absoluteFilePath(),
                                                 SqlDialect(SqlDialect::Kind::SQLite)));
+    ws->m_openFile = file; // from here on the destructor gives the count back
     {
         QSqlDatabase db = QSqlDatabase::addDatabase(ws->m_dialect.driverName(), ws->m_connectionName);
         db.setDatabaseName(ws->m_location);

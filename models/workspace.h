@@ -87,6 +87,7 @@ private:
     QString m_location;
     SqlDialect m_dialect;
     QString m_organisation;
+    QString m_openFile; // SQLite: this process's count of connections to it, see Workspace::open
 };
 
 } // namespace meterdesk

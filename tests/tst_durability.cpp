@@ -9,6 +9,7 @@
 #include <QProcess>
 #include <QRandomGenerator>
 #include <QSet>
+#include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QTcpSocket>
 #include <QTemporaryDir>
@@ -131,6 +132,63 @@ private slots:
             QVERIFY(again.waitForFinished(10000));
             QCOMPARE(again.exitCode(), 0);
         }
+    }
+
+    void anotherProgramOpeningTheFileLosesNothing()
+    {
+        // DB Browser for SQLite, the sqlite3 shell or `meterdesk export` open the same
+        // file while the endpoint serves, then close it. The last connection to close
+        // checkpoints and deletes the WAL; SQLite knows it is not the last one from the
+        // locks the endpoint holds. The endpoint once dropped those locks itself (it read
+        // the file's header through a file of its own, and closing any descriptor of a
+        // file ends all of a process's POSIX locks on it): the other program deleted the
+        // WAL under it, and every event acknowledged after that went into a deleted file.
+        QProcess child;
+        const QUrl base = startChild(child);
+        QVERIFY2(base.isValid(), child.readAllStandardError().constData());
+        const auto post = [&](int i) {
+            QTcpSocket s;
+            s.connectToHost(QHostAddress::LocalHost, quint16(base.port()));
+            if (!s.waitForConnected(3000))
+                return 0;
+            const QByteArray body = "{\"data\":{\"n\":" + QByteArray::number(i)
+                + "},\"customer_id\":\"other-program\",\"timestamp\":" + QByteArray::number(i) + "}";
+            s.write("POST /usage/durable HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\norganisation: "
+                    + m_org.toUtf8() + "\r\nx-api-key: " + m_key.toUtf8() + "\r\nConnection: close\r\nContent-Length: "
+                    + QByteArray::number(body.size()) + "\r\n\r\n" + body);
+            QByteArray answer;
+            while (!answer.contains("\r\n") && s.waitForReadyRead(5000))
+                answer += s.readAll();
+            return answer.mid(9, 3).toInt();
+        };
+        const auto stored = [&] {
+            const QString name = QStringLiteral("count-%1").arg(QRandomGenerator::global()->generate());
+            qint64 n = -1;
+            {
+                QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+                db.setDatabaseName(m_db);
+                if (db.open()) { // read-write, as other programs open it
+                    QSqlQuery q(db);
+                    if (q.exec(QStringLiteral("SELECT count(*) FROM usage_durable WHERE customer_id = 'other-program'")) && q.next())
+                        n = q.value(0).toLongLong();
+                }
+            }
+            QSqlDatabase::removeDatabase(name);
+            return n;
+        };
+        QCOMPARE(post(0), 201);
+        QCOMPARE(stored(), 1);
+        int acked = 1;
+        for (int round = 1; round <= 3; ++round) {
+            for (int i = 0; i < 10; ++i)
+                acked += post(round * 100 + i) == 201;
+            QCOMPARE(acked, 1 + round * 10);
+            QCOMPARE(stored(), qint64(acked)); // each look opens and closes the file once more
+        }
+        child.terminate();
+        QVERIFY(child.waitForFinished(10000));
+        QCOMPARE(child.exitCode(), 0);
+        QCOMPARE(stored(), qint64(acked));
     }
 
     void hugeBodiesDoNotGrowMemory()
