@@ -9,6 +9,9 @@
 
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -359,6 +362,80 @@ private slots:
         }
         m_acknowledged += 25;
         QCOMPARE(rows(), before + 3 + 25);
+    }
+
+    void refusedRequestAfterGoodOnes_data()
+    {
+        QTest::addColumn<QByteArray>("bad"); // a whole request the guard refuses
+        QTest::addColumn<int>("status");
+        const QByteArray head = "POST /usage/hostile HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
+        QTest::newRow("length and chunked") << head + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" << 400;
+        QTest::newRow("head over 16 KiB") << head + "X-Big: " + QByteArray(20000, 'a') + "\r\nContent-Length: 2\r\n\r\n{}" << 431;
+        QTest::newRow("body over 1 MiB") << head + "Content-Length: 5000000\r\n\r\n{" << 413;
+        QTest::newRow("bad chunk size") << head + "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n" << 400;
+        QTest::newRow("bare LF") << QByteArray("POST /usage/hostile HTTP/1.1\nHost: x\r\nContent-Length: 2\r\n\r\n{}") << 400;
+    }
+
+    void refusedRequestAfterGoodOnes()
+    {
+        // Two good events and a request the guard refuses, in one write: the good ones
+        // are stored and answered first, then the refusal, then the connection closes.
+        // (The guard used to take the socket at once: the good ones were dropped
+        // unanswered, and a client would read the refusal as the first one's answer.)
+        QFETCH(QByteArray, bad);
+        QFETCH(int, status);
+        const qint64 before = rows();
+        const QByteArray tag = "pipe-refused-" + QByteArray(QTest::currentDataTag()).toHex() + '-';
+        bool closed = false;
+        const QList<RawResponse> answers = parseResponses(
+            exchange(m_child.port, post("/usage/hostile", event(tag + '1')) + post("/usage/hostile", event(tag + '2')) + bad,
+                     3000, 3, &closed));
+        QCOMPARE(answers.size(), 3);
+        QCOMPARE(answers[0].status, 201);
+        QCOMPARE(QJsonDocument::fromJson(answers[0].body).object().value(u"customer_id").toString(), QString::fromLatin1(tag + '1'));
+        QCOMPARE(answers[1].status, 201);
+        QCOMPARE(QJsonDocument::fromJson(answers[1].body).object().value(u"customer_id").toString(), QString::fromLatin1(tag + '2'));
+        QCOMPARE(answers[2].status, status);
+        QCOMPARE(answers[2].header("content-type"), QByteArray("application/problem+json"));
+        QVERIFY(closed);
+        m_acknowledged += 2;
+        QCOMPARE(rows(), before + 2);
+    }
+
+    void refusalWaitsForEarlierAnswers()
+    {
+        // An event waits for its commit (a second connection holds the write lock) when
+        // a request the guard refuses arrives behind it on the same connection: the
+        // refusal must not overtake the event's answer (HTTP/1.1 answers in order).
+        const qint64 before = rows();
+        const QString lockName = QStringLiteral("hostile-lock");
+        {
+            QSqlDatabase lock = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), lockName);
+            lock.setDatabaseName(m_db);
+            QVERIFY(lock.open());
+            QSqlQuery begin(lock);
+            QVERIFY2(begin.exec(QStringLiteral("BEGIN IMMEDIATE")), qPrintable(begin.lastError().text()));
+            const int fd = openSocket(m_child.port);
+            QVERIFY(fd >= 0);
+            QVERIFY(writeAll(fd, post("/usage/hostile", event("pipe-waiting-1"))));
+            QTest::qWait(300); // read and handed to the writer, which waits for the lock
+            QVERIFY(writeAll(fd, "POST /usage/hostile HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n{"));
+            const QByteArray early = readAnswer(fd, 500, 1);
+            QVERIFY2(early.isEmpty(), early.left(200).constData()); // nothing may come before the event's answer
+            QSqlQuery rollback(lock);
+            QVERIFY(rollback.exec(QStringLiteral("ROLLBACK")));
+            lock.close();
+            bool closed = false;
+            const QList<RawResponse> answers = parseResponses(readAnswer(fd, 3000, 2, &closed));
+            ::close(fd);
+            QCOMPARE(answers.size(), 2);
+            QCOMPARE(answers[0].status, 201);
+            QCOMPARE(answers[1].status, 413);
+            QVERIFY(closed);
+        }
+        QSqlDatabase::removeDatabase(lockName);
+        ++m_acknowledged;
+        QCOMPARE(rows(), before + 1);
     }
 
     void invalidUtf8()

@@ -2,6 +2,7 @@
 
 #include "httpproblem.h"
 
+#include <QPointer>
 #include <QTcpSocket>
 #include <QTimer>
 
@@ -9,6 +10,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <utility>
 
 namespace meterdesk {
 
@@ -56,17 +58,27 @@ void GuardedTcpServer::incomingConnection(qintptr handle)
     connect(socket, &QObject::destroyed, this, [this, socket] { m_connections.remove(socket); });
     connect(socket, &QTcpSocket::bytesWritten, this, [this, socket] {
         auto it = m_connections.find(socket);
-        if (it != m_connections.end() && it->state == State::Draining && socket->bytesToWrite() == 0)
+        if (it != m_connections.end() && it->state == State::Draining && it->deferredAnswer.isEmpty()
+            && socket->bytesToWrite() == 0)
             ::shutdown(int(socket->socketDescriptor()), SHUT_WR); // the answer is out; say we are done
     });
     addPendingConnection(socket);
     // Qt HTTP Server connected its readyRead slot in addPendingConnection (through
-    // pendingConnectionAvailable), so this one runs after it: what it left unread.
-    connect(socket, &QTcpSocket::readyRead, this, [this, socket] {
-        auto it = m_connections.find(socket);
-        if (it != m_connections.end())
-            it->unread = it->state == State::Draining ? 0 : socket->bytesAvailable();
-    });
+    // pendingConnectionAvailable), so this one runs after it.
+    connect(socket, &QTcpSocket::readyRead, this, [this, socket] { afterQtRead(socket); });
+}
+
+void GuardedTcpServer::afterQtRead(QTcpSocket *socket)
+{
+    auto it = m_connections.find(socket);
+    if (it == m_connections.end())
+        return;
+    it->unread = it->state == State::Draining ? 0 : socket->bytesAvailable(); // what Qt HTTP Server left unread
+    // Qt HTTP Server takes one request per readyRead (and signals again for the next):
+    // once it has taken every request before the refused one, that one is refused,
+    // before Qt HTTP Server reads any of it.
+    if (it->state == State::Refusing && it->headAt <= it->arrived - socket->bytesAvailable())
+        refuse(socket, *it, it->refusal, it->refusalDetail, false);
 }
 
 void GuardedTcpServer::onReadyRead(QTcpSocket *socket)
@@ -85,7 +97,10 @@ void GuardedTcpServer::onReadyRead(QTcpSocket *socket)
     // Bytes Qt HTTP Server left unread last time (it may stop inside a chunked body)
     // were scanned already: only what follows them is new.
     const qint64 available = socket->bytesAvailable();
-    if (available > c.unread)
+    if (available <= c.unread)
+        return;
+    c.arrived += available - c.unread;
+    if (c.state != State::Refusing) // nothing after a refused request is looked at
         scan(socket, c, c.unread, available);
 }
 
@@ -121,6 +136,8 @@ void GuardedTcpServer::scan(QTcpSocket *socket, Conn &c, qint64 start, qint64 av
         }
         if (c.requestStartMs < 0)
             c.requestStartMs = m_clock.elapsed();
+        if (c.head.isEmpty())
+            c.headAt = c.arrived - available + offset;
         // Head: look for the blank line, taking at most what fits the head limit.
         const qint64 room = m_limits.maxHeadBytes - c.head.size() + 1;
         const qint64 take = std::min(available - offset, room);
@@ -330,8 +347,18 @@ bool GuardedTcpServer::evictIdle()
     return true;
 }
 
-void GuardedTcpServer::refuse(QTcpSocket *socket, Conn &c, int error, const QString &detail)
+void GuardedTcpServer::refuse(QTcpSocket *socket, Conn &c, int error, const QString &detail, bool wait)
 {
+    if (wait && c.headAt > c.arrived - socket->bytesAvailable()) {
+        // Good requests pipelined before this one are still in the socket, not yet read
+        // by Qt HTTP Server: taking the socket now would drop them unanswered, and the
+        // client would read this refusal as the answer to the first of them.
+        c.state = State::Refusing;
+        c.refusal = error;
+        c.refusalDetail = detail;
+        c.refusingSinceMs = m_clock.elapsed();
+        return;
+    }
     const auto httpError = HttpError(error);
     // Take the socket away from Qt HTTP Server: nothing more of this stream is parsed.
     disconnect(socket, &QTcpSocket::readyRead, nullptr, nullptr);
@@ -342,9 +369,26 @@ void GuardedTcpServer::refuse(QTcpSocket *socket, Conn &c, int error, const QStr
     c.unread = 0;
     c.state = State::Draining;
     c.head.clear();
-    c.drainUntilMs = m_clock.elapsed() + m_limits.lingerMs;
-    socket->write(rawProblemResponse(httpError, detail));
+    c.refusalDetail.clear();
+    if (c.pending > 0) {
+        // Answers to requests before this one are still to come (after their commit):
+        // the refusal follows them (HTTP/1.1 answers in request order).
+        c.deferredAnswer = rawProblemResponse(httpError, detail);
+        c.drainUntilMs = m_clock.elapsed() + m_limits.requestTimeoutMs;
+    } else {
+        c.drainUntilMs = m_clock.elapsed() + m_limits.lingerMs;
+        socket->write(rawProblemResponse(httpError, detail));
+    }
     emit refused(httpErrorInfo(httpError).status, detail);
+}
+
+void GuardedTcpServer::writeDeferredAnswer(QTcpSocket *socket)
+{
+    auto it = m_connections.find(socket);
+    if (it == m_connections.end() || it->pending > 0 || it->deferredAnswer.isEmpty())
+        return;
+    socket->write(std::exchange(it->deferredAnswer, {}));
+    it->drainUntilMs = m_clock.elapsed() + m_limits.lingerMs;
 }
 
 void GuardedTcpServer::requestDispatched(QTcpSocket *socket)
@@ -364,6 +408,13 @@ void GuardedTcpServer::responsePending(QTcpSocket *socket, bool pending)
     if (it != m_connections.end()) {
         it->pending += pending ? 1 : -1;
         it->lastActivityMs = m_clock.elapsed();
+        // The caller writes that answer after this call returns: a refusal waiting
+        // behind it goes out after it.
+        if (it->pending == 0 && !it->deferredAnswer.isEmpty())
+            QMetaObject::invokeMethod(this, [this, s = QPointer<QTcpSocket>(socket)] {
+                if (s)
+                    writeDeferredAnswer(s);
+            }, Qt::QueuedConnection);
     }
 }
 
@@ -372,11 +423,19 @@ void GuardedTcpServer::sweep()
     const qint64 now = m_clock.elapsed();
     QList<QTcpSocket *> toAbort;
     QList<QPair<QTcpSocket *, QString>> timedOut;
+    QList<QTcpSocket *> stuck;
     for (auto it = m_connections.begin(); it != m_connections.end(); ++it) {
         Conn &c = it.value();
         if (c.state == State::Draining) {
             if (now > c.drainUntilMs)
                 toAbort.append(it.key());
+            continue;
+        }
+        if (c.state == State::Refusing) {
+            // Qt HTTP Server always takes the requests before a refused one at once;
+            // should it not, the refusal still goes out.
+            if (now - c.refusingSinceMs > m_limits.headTimeoutMs)
+                stuck.append(it.key());
             continue;
         }
         if (c.requestStartMs >= 0) {
@@ -389,6 +448,11 @@ void GuardedTcpServer::sweep()
         }
         if (c.pending == 0 && now - c.lastActivityMs > m_limits.idleTimeoutMs)
             toAbort.append(it.key());
+    }
+    for (QTcpSocket *socket : std::as_const(stuck)) {
+        auto it = m_connections.find(socket);
+        if (it != m_connections.end())
+            refuse(socket, *it, it->refusal, it->refusalDetail, false);
     }
     for (const auto &[socket, why] : std::as_const(timedOut)) {
         auto it = m_connections.find(socket);

@@ -47,7 +47,9 @@ protected:
     void incomingConnection(qintptr handle) override;
 
 private:
-    enum class State { Head, Body, Chunked, Draining };
+    // Refusing: a bad request waits for Qt HTTP Server to take the good ones pipelined
+    // before it (they are stored and answered); then it is refused.
+    enum class State { Head, Body, Chunked, Refusing, Draining };
     // Where a chunked body is: a size line, chunk data, the CRLF after it, trailers.
     enum class Chunk { Size, Data, DataEnd, Trailer };
     struct Conn
@@ -65,6 +67,17 @@ private:
         qint64 lastActivityMs = 0;
         qint64 drainUntilMs = 0;
         int pending = 0;
+        // Stream positions (bytes since the connection opened): all that arrived so far,
+        // and where the request being scanned began. What Qt HTTP Server has taken is
+        // `arrived - bytesAvailable()`.
+        qint64 arrived = 0;
+        qint64 headAt = 0;
+        // A refusal waiting for its turn: in Refusing, for the requests before it to be
+        // taken; once written, for their answers (`pending`), so it does not overtake them.
+        int refusal = 0;
+        QString refusalDetail;
+        qint64 refusingSinceMs = 0;
+        QByteArray deferredAnswer;
     };
 
     void onReadyRead(QTcpSocket *socket);
@@ -76,7 +89,11 @@ private:
     // At the connection cap: gives up the connection idle the longest (between
     // requests, no answer pending). False when none is idle.
     bool evictIdle();
-    void refuse(QTcpSocket *socket, Conn &c, int error, const QString &detail);
+    // Refuses the request that began at c.headAt: at once when nothing before it is left
+    // for Qt HTTP Server (or `wait` is false), else when it has taken those requests.
+    void refuse(QTcpSocket *socket, Conn &c, int error, const QString &detail, bool wait = true);
+    void afterQtRead(QTcpSocket *socket);
+    void writeDeferredAnswer(QTcpSocket *socket);
     void sweep();
 
     EndpointLimits m_limits;
