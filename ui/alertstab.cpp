@@ -1,6 +1,7 @@
 #include "alertstab.h"
 
 #include "workspace.h"
+#include "workspaceworker.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -17,6 +18,8 @@
 #include <QTableWidget>
 #include <QTimeZone>
 #include <QVBoxLayout>
+
+#include <optional>
 
 namespace meterdesk {
 
@@ -53,7 +56,8 @@ QTableWidgetItem *cell(const QString &text)
 
 } // namespace
 
-AlertsTab::AlertsTab(const QString &workspaceLocation, QWidget *parent) : QWidget(parent), m_location(workspaceLocation)
+AlertsTab::AlertsTab(const QString &workspaceLocation, QWidget *parent)
+    : QWidget(parent), m_worker(std::make_unique<WorkspaceWorker>(workspaceLocation, QStringLiteral("alerts-tab")))
 {
     m_alerts = table(this, QStringLiteral("alerts"), {tr("Alert (on)"), tr("Rule"), tr("Webhook")});
     m_alerts->horizontalHeader()->setSectionResizeMode(AlertRule, QHeaderView::Stretch);
@@ -176,21 +180,29 @@ AlertsTab::AlertsTab(const QString &workspaceLocation, QWidget *parent) : QWidge
         reloadFirings();
     });
     connect(m_alerts, &QTableWidget::itemChanged, this, [this](QTableWidgetItem *item) {
-        if (m_filling || item->column() != AlertName || !workspace())
+        if (m_filling || item->column() != AlertName)
             return;
         const qint64 id = item->data(Qt::UserRole).toLongLong();
         const bool on = item->checkState() == Qt::Checked;
-        QString error;
-        if (!Alerts::setEnabled(*workspace(), id, on, &error)) {
-            m_status->setText(tr("Cannot change the alert: %1").arg(error));
-            return;
-        }
-        for (AlertDefinition &a : m_list)
-            if (a.id == id)
-                a.enabled = on;
-        if (id == m_editingId)
-            m_enabled->setChecked(on);
-        m_status->setText(on ? tr("“%1” enabled.").arg(item->text()) : tr("“%1” disabled.").arg(item->text()));
+        const QString name = item->text();
+        m_worker->run(this, [id, on](WorkspaceWorker::Session &s) {
+            QString error = s.openError();
+            if (s.workspace() && !Alerts::setEnabled(*s.workspace(), id, on, &error))
+                s.drop();
+            return error;
+        }, [this, id, on, name](const QString &error) {
+            if (!error.isEmpty()) {
+                m_status->setText(tr("Cannot change the alert: %1").arg(error));
+                reload(); // the list as stored: the box goes back
+                return;
+            }
+            for (AlertDefinition &a : m_list)
+                if (a.id == id)
+                    a.enabled = on;
+            if (id == m_editingId)
+                m_enabled->setChecked(on);
+            m_status->setText(on ? tr("“%1” enabled.").arg(name) : tr("“%1” disabled.").arg(name));
+        });
     });
     connect(m_field, &QComboBox::currentIndexChanged, this, &AlertsTab::checkInline);
     connect(m_function, &QComboBox::currentIndexChanged, this, &AlertsTab::checkInline);
@@ -199,17 +211,9 @@ AlertsTab::AlertsTab(const QString &workspaceLocation, QWidget *parent) : QWidge
     newAlert();
 }
 
-AlertsTab::~AlertsTab() = default;
-
-Workspace *AlertsTab::workspace()
+AlertsTab::~AlertsTab()
 {
-    if (!m_workspace) {
-        QString error;
-        m_workspace = Workspace::open(m_location, &error);
-        if (!m_workspace)
-            m_status->setText(tr("Cannot open the workspace: %1").arg(error));
-    }
-    return m_workspace.get();
+    m_worker.reset(); // first: no answer may arrive while the widgets go
 }
 
 void AlertsTab::showDefinition(const UsageEventDefinition &definition)
@@ -255,16 +259,40 @@ void AlertsTab::fillFields()
 void AlertsTab::reload()
 {
     m_stale = false;
-    if (m_definition.slug.isEmpty() || !workspace())
+    if (m_definition.slug.isEmpty())
         return;
-    const qint64 selected = selectedAlertId();
-    bool ok = false;
-    m_list = Alerts::list(*m_workspace, m_definition.slug, &ok);
-    if (!ok) {
-        m_status->setText(tr("Cannot read the alerts."));
-        m_workspace.reset(); // a server database may have restarted: reopen next time
-        return;
-    }
+    const QString slug = m_definition.slug;
+    if (m_list.isEmpty())
+        m_status->setText(tr("Reading the alerts…"));
+    struct Listed
+    {
+        QList<AlertDefinition> list;
+        QString error;
+    };
+    m_worker->run(this, [slug](WorkspaceWorker::Session &s) {
+        Listed r;
+        bool ok = false;
+        if (s.workspace())
+            r.list = Alerts::list(*s.workspace(), slug, &ok);
+        if (!ok) {
+            r.error = s.workspace() ? tr("Cannot read the alerts.") : tr("Cannot open the workspace: %1").arg(s.openError());
+            s.drop();
+        }
+        return r;
+    }, [this, slug](const Listed &r) {
+        if (slug != m_definition.slug)
+            return; // another usage event is shown by now
+        if (!r.error.isEmpty()) {
+            m_status->setText(r.error);
+            return;
+        }
+        fillList(r.list, selectedAlertId());
+    });
+}
+
+void AlertsTab::fillList(const QList<AlertDefinition> &list, qint64 select)
+{
+    m_list = list;
     m_filling = true;
     m_alerts->setRowCount(int(m_list.size()));
     int selectRow = -1;
@@ -277,7 +305,7 @@ void AlertsTab::reload()
         m_alerts->setItem(r, AlertName, name);
         m_alerts->setItem(r, AlertRule, cell(a.ruleText()));
         m_alerts->setItem(r, AlertWebhook, cell(a.webhookUrl.isEmpty() ? tr("—") : a.webhookUrl));
-        if (a.id == selected)
+        if (a.id == select)
             selectRow = r;
     }
     m_alerts->resizeColumnToContents(AlertName);
@@ -291,22 +319,32 @@ void AlertsTab::reload()
 void AlertsTab::reloadFirings()
 {
     const qint64 id = selectedAlertId();
-    const AlertDefinition *alert = nullptr;
+    std::optional<AlertDefinition> alert;
     for (const AlertDefinition &a : std::as_const(m_list))
         if (a.id == id)
-            alert = &a;
-    const QList<AlertFiring> firings = alert && workspace() ? Alerts::firings(*m_workspace, id) : QList<AlertFiring>();
-    m_firings->setRowCount(int(firings.size()));
-    for (int r = 0; r < firings.size(); ++r) {
-        const AlertFiring &f = firings[r];
-        m_firings->setItem(r, FiredAt, cell(QDateTime::fromMSecsSinceEpoch(f.firedAtUs / 1000).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))));
-        m_firings->setItem(r, FiringCustomer, cell(f.customerId));
-        m_firings->setItem(r, FiringWindow, cell(Alerts::windowLabel(*alert, f.windowStartUs)));
-        auto *value = cell(f.value);
-        value->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
-        m_firings->setItem(r, FiringValue, value);
-        m_firings->setItem(r, FiringWebhook, cell(Alerts::webhookStatusText(f.webhookStatus)));
+            alert = a;
+    const quint64 asked = ++m_firingsAsked;
+    if (!alert) {
+        m_firings->setRowCount(0);
+        return;
     }
+    m_worker->run(this, [id](WorkspaceWorker::Session &s) {
+        return s.workspace() ? Alerts::firings(*s.workspace(), id) : QList<AlertFiring>();
+    }, [this, asked, alert = *alert](const QList<AlertFiring> &firings) {
+        if (asked != m_firingsAsked)
+            return; // another alert was selected meanwhile
+        m_firings->setRowCount(int(firings.size()));
+        for (int r = 0; r < firings.size(); ++r) {
+            const AlertFiring &f = firings[r];
+            m_firings->setItem(r, FiredAt, cell(QDateTime::fromMSecsSinceEpoch(f.firedAtUs / 1000).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))));
+            m_firings->setItem(r, FiringCustomer, cell(f.customerId));
+            m_firings->setItem(r, FiringWindow, cell(Alerts::windowLabel(alert, f.windowStartUs)));
+            auto *value = cell(f.value);
+            value->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+            m_firings->setItem(r, FiringValue, value);
+            m_firings->setItem(r, FiringWebhook, cell(Alerts::webhookStatusText(f.webhookStatus)));
+        }
+    });
 }
 
 qint64 AlertsTab::selectedAlertId() const
@@ -398,35 +436,65 @@ void AlertsTab::checkInline()
 bool AlertsTab::save()
 {
     AlertDefinition a = formAlert();
-    Problems problems = Alerts::validate(a, m_definition);
-    if (problems.isEmpty()) {
-        if (!workspace())
-            return false;
-        problems = a.id == 0 ? Alerts::create(*m_workspace, a) : Alerts::update(*m_workspace, a);
-    }
+    const Problems problems = Alerts::validate(a, m_definition);
     showProblems(problems);
     if (!problems.isEmpty())
         return false;
-    reload();
-    for (int r = 0; r < m_alerts->rowCount(); ++r)
-        if (m_alerts->item(r, AlertName)->data(Qt::UserRole).toLongLong() == a.id)
-            m_alerts->selectRow(r);
-    m_status->setText(tr("Saved “%1”.").arg(a.name));
+    m_save->setEnabled(false); // one save at a time: a second click would store it twice
+    m_status->setText(tr("Saving “%1”…").arg(a.name));
+    struct Saved
+    {
+        AlertDefinition alert;
+        Problems problems;
+        QList<AlertDefinition> list; // the event's alerts after the save
+    };
+    m_worker->run(this, [a](WorkspaceWorker::Session &s) mutable {
+        Saved r;
+        if (!s.workspace()) {
+            r.problems.append({ProblemCode::InvalidName, QString(), tr("Cannot open the workspace: %1").arg(s.openError())});
+            return r;
+        }
+        r.problems = a.id == 0 ? Alerts::create(*s.workspace(), a) : Alerts::update(*s.workspace(), a);
+        r.alert = a;
+        if (r.problems.isEmpty())
+            r.list = Alerts::list(*s.workspace(), a.slug);
+        return r;
+    }, [this](const Saved &r) {
+        m_save->setEnabled(true);
+        showProblems(r.problems);
+        if (!r.problems.isEmpty()) {
+            m_status->clear();
+            return;
+        }
+        if (r.alert.slug == m_definition.slug) {
+            fillList(r.list, r.alert.id);
+            m_status->setText(tr("Saved “%1”.").arg(r.alert.name));
+        }
+        emit saved(r.alert.id);
+    });
     return true;
 }
 
 bool AlertsTab::deleteSelected()
 {
     const qint64 id = selectedAlertId();
-    if (id == 0 || !workspace())
+    if (id == 0)
         return false;
-    QString error;
-    if (!Alerts::remove(*m_workspace, id, &error)) {
-        m_status->setText(tr("Cannot delete the alert: %1").arg(error));
-        return false;
-    }
-    newAlert();
-    reload();
+    m_worker->run(this, [id](WorkspaceWorker::Session &s) {
+        QString error = s.openError();
+        if (s.workspace() && !Alerts::remove(*s.workspace(), id, &error))
+            s.drop();
+        return error;
+    }, [this, id](const QString &error) {
+        if (!error.isEmpty()) {
+            m_status->setText(tr("Cannot delete the alert: %1").arg(error));
+            return;
+        }
+        if (m_editingId == id)
+            newAlert();
+        reload();
+        emit removed(id);
+    });
     return true;
 }
 

@@ -16,14 +16,15 @@ class QTableWidget;
 
 namespace meterdesk {
 
-class Workspace;
+class WorkspaceWorker;
 
 // The Alerts tab of a usage event's page (docs/METERS.md, "Alerts"): the event's
 // alerts (enable/disable in place), a form to add or edit one with inline messages
 // (the same Alerts::validate the storage applies), delete, and the selected alert's
 // firing history (when, customer, window, value, webhook outcome). The alert tables
-// are small: read and written through a connection of its own, opened on first use.
-// Evaluation is AlertMonitor's (app/). GUI thread.
+// are small, but a database server may be slow or gone: they are read and written on
+// a thread of their own (WorkspaceWorker), and the widgets are filled when the answer
+// comes. Evaluation is AlertMonitor's (app/). GUI thread.
 class AlertsTab : public QWidget
 {
     Q_OBJECT
@@ -44,23 +45,29 @@ public slots:
     void reload();          // the list, then the selected alert's history
     void firingsChanged();  // an alert fired or a webhook answered: reload when shown
     void newAlert();        // an empty form
-    bool save();            // create or update from the form; false with inline messages
-    bool deleteSelected();  // no confirmation: the caller (the button) asks
+    // Create or update from the form: false with inline messages when the form is not
+    // valid; else true, and saved() or inline messages (or the status line) follow.
+    bool save();
+    bool deleteSelected();  // no confirmation: the caller (the button) asks; removed() follows
+
+signals:
+    void saved(qint64 id);
+    void removed(qint64 id);
 
 protected:
     void showEvent(QShowEvent *event) override;
 
 private:
-    Workspace *workspace();
     void fillFields();
+    void fillList(const QList<AlertDefinition> &list, qint64 select);
     void loadForm(const AlertDefinition &alert);
     AlertDefinition formAlert() const;
     void showProblems(const Problems &problems);
     void checkInline();
     void reloadFirings();
 
-    QString m_location;
-    std::unique_ptr<Workspace> m_workspace;
+    std::unique_ptr<WorkspaceWorker> m_worker;
+    quint64 m_firingsAsked = 0; // the newest firing history asked for; older answers are dropped
     UsageEventDefinition m_definition;
     QList<AlertDefinition> m_list;
     qint64 m_editingId = 0;
