@@ -387,7 +387,10 @@ void GuardedTcpServer::writeDeferredAnswer(QTcpSocket *socket)
     auto it = m_connections.find(socket);
     if (it == m_connections.end() || it->pending > 0 || it->deferredAnswer.isEmpty())
         return;
-    socket->write(std::exchange(it->deferredAnswer, {}));
+    const QByteArray answer = std::exchange(it->deferredAnswer, {});
+    if (socket->state() != QAbstractSocket::ConnectedState)
+        return; // an earlier request said "Connection: close": its answer was the last
+    socket->write(answer);
     it->drainUntilMs = m_clock.elapsed() + m_limits.lingerMs;
 }
 
