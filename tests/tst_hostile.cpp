@@ -313,6 +313,17 @@ private slots:
         QCOMPARE(answers[0].status, 201);
         ++m_acknowledged;
         QCOMPARE(rows(), before + 1); // close-2 was not stored
+        // Nor is a request the guard would refuse answered behind it.
+        const QList<RawResponse> refusedBehind = parseResponses(exchange(
+            m_child.port,
+            httpRequest("POST", "/usage/hostile", event("close-3"), auth() + QList<QPair<QByteArray, QByteArray>>{{"Connection", "close"}})
+                + "POST /usage/hostile HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n{",
+            5000, 0, &closed));
+        QVERIFY(closed);
+        QCOMPARE(refusedBehind.size(), 1);
+        QCOMPARE(refusedBehind[0].status, 201);
+        ++m_acknowledged;
+        QCOMPARE(rows(), before + 2);
         // An answer given at once (not after a commit) closes the same way.
         clock.restart();
         const QList<RawResponse> health = parseResponses(
