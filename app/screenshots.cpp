@@ -1,6 +1,7 @@
 // scripts/screenshots: drives the real desktop app (DesktopApp, the same composition
 // as `meterdesk`) on a scratch workspace and saves each page as a PNG.
 // Usage: meterdesk_screenshots OUTPUT_DIR   (any platform; scripts/screenshots uses offscreen)
+#include "alertstab.h"
 #include "apikeys.h"
 #include "charttab.h"
 #include "consolepage.h"
@@ -14,6 +15,7 @@
 #include "workspaceservice.h"
 
 #include <QApplication>
+#include <QComboBox>
 #include <QDir>
 #include <QLineEdit>
 #include <QNetworkAccessManager>
@@ -23,6 +25,7 @@
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTabWidget>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -152,6 +155,39 @@ int main(int argc, char **argv)
             for (int waited = 0; chart->isBusy() && waited < 10000; waited += 50)
                 QTest::qWait(50);
             ok = save(&app->window(), out, QStringLiteral("chart.png")) && ok;
+        }
+        // The Alerts tab: an alert made through its form, fired by the next commit.
+        if (auto *alerts = app->eventPage()->alertsTab()) {
+            if (auto *tabs = app->eventPage()->findChild<QTabWidget *>())
+                tabs->setCurrentWidget(alerts);
+            QTest::keyClicks(alerts->findChild<QLineEdit *>(QStringLiteral("alert_name")), QStringLiteral("Busy day"));
+            auto pick = [alerts](const char *name, const QVariant &data) {
+                auto *box = alerts->findChild<QComboBox *>(QLatin1String(name));
+                box->setCurrentIndex(box->findData(data));
+            };
+            pick("alert_field", QStringLiteral("calls"));
+            pick("alert_function", int(Aggregate::Function::Sum));
+            pick("alert_window", int(Aggregate::Window::Day));
+            QTest::keyClicks(alerts->findChild<QLineEdit *>(QStringLiteral("alert_threshold")), QStringLiteral("750"));
+            QSignalSpy saved(alerts, &AlertsTab::saved);
+            alerts->save();
+            if (!saved.wait(5000))
+                qWarning("the alert was not saved");
+            QNetworkRequest one(QUrl(app->endpoint().url() + QStringLiteral("/usage/api_calls_per_region")));
+            one.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
+            one.setRawHeader("organisation", app->service().organisation().toUtf8());
+            one.setRawHeader("authorization", "Bearer " + key->key.toUtf8());
+            QNetworkReply *r = nam.post(one, "{\"data\":{\"calls\":40,\"region\":\"eu-west-1\",\"plan\":{\"tier\":\"pro\"},"
+                                             "\"billable\":true},\"timestamp\":\"2024-03-28 21:00:00\",\"customer_id\":\"acme-corp\"}");
+            QSignalSpy sent(r, &QNetworkReply::finished);
+            sent.wait(5000);
+            r->deleteLater();
+            for (int waited = 0; alerts->firingsTable()->rowCount() == 0 && waited < 10000; waited += 100) {
+                alerts->alertsTable()->selectRow(0);
+                alerts->firingsChanged();
+                QTest::qWait(100);
+            }
+            ok = save(&app->window(), out, QStringLiteral("alerts.png")) && ok;
         }
         app->window().resize(1100, 680);
     }
