@@ -344,6 +344,7 @@ void AlertsTab::reloadFirings()
             m_firings->setItem(r, FiringValue, value);
             m_firings->setItem(r, FiringWebhook, cell(Alerts::webhookStatusText(f.webhookStatus)));
         }
+        m_firings->resizeColumnToContents(FiredAt);
     });
 }
 
