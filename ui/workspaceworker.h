@@ -18,7 +18,9 @@ class Workspace;
 // slow or gone would freeze the window). The connection is opened there on first use
 // and again after a job dropped it. Jobs run one at a time, in the order they were
 // given; each one's result is handed to `receiver` on the receiver's thread, unless the
-// receiver is gone by then. The destructor waits for the jobs given before it.
+// receiver is gone by then. The destructor waits for the jobs given before it: destroy
+// the worker before the receiver (first thing in the receiver's destructor), so that no
+// answer is on its way while the receiver goes.
 class WorkspaceWorker : public QObject
 {
     Q_OBJECT
