@@ -519,9 +519,6 @@ void readRows(QSqlQuery &q, const SqlRunLimits &limits, SqlRunResult &r)
         r.error = databaseWords(q.lastError());
 }
 
-} // namespace
-
-namespace {
 // Asks a PostgreSQL server, over a connection of this thread's own, to stop what
 // backend `pid` is running.
 bool cancelBackend(const QString &location, qint64 pid)
