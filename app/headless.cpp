@@ -81,7 +81,7 @@ bool writeLockAvailable(const QString &database)
 
 } // namespace
 
-int runHeadless(const QString &database, const QString &listen)
+int runHeadless(const QString &database, const QString &listen, const EndpointLimits &endpoint)
 {
     QString host;
     quint16 port = 0;
@@ -90,7 +90,10 @@ int runHeadless(const QString &database, const QString &listen)
     quitOnSignals();
     if (!writeLockAvailable(database))
         return ExitFailure;
-    IngestService service(database);
+    const QString warning = plainTextWarning(host, endpoint);
+    if (!warning.isEmpty())
+        QTextStream(stderr) << "meterdesk: warning: " << warning << Qt::endl;
+    IngestService service(database, endpoint);
     int exitCode = ExitOk;
     QObject::connect(&service, &IngestService::started, &service, [](const QString &url) {
         QTextStream out(stdout);

@@ -23,7 +23,9 @@ Modes:
   meterdesk                                 open the desktop app
   meterdesk --headless [--listen HOST:PORT] run the ingestion endpoint only; prints
                                             "listening on http://HOST:PORT" when ready;
-                                            SIGINT/SIGTERM drain, commit and exit 0
+                                            SIGINT/SIGTERM drain, commit and exit 0;
+                                            --tls-cert FILE --tls-key FILE serve HTTPS,
+                                            --io-threads N sets the HTTP I/O threads
 Subcommands:
   events add --name N [--slug S] [--policy reject|overwrite] (--schema FILE | --sample FILE)
   events list [--json]
@@ -55,6 +57,12 @@ void addOptions(QCommandLineParser &p)
     p.addOption({QStringLiteral("headless"), QStringLiteral("Run the endpoint without a window.")});
     p.addOption({QStringLiteral("listen"), QStringLiteral("Endpoint address (default 127.0.0.1:8080; port 0 picks one)."),
                  QStringLiteral("HOST:PORT")});
+    p.addOption({QStringLiteral("io-threads"), QStringLiteral("HTTP I/O threads of the endpoint (default: one per core)."),
+                 QStringLiteral("N")});
+    p.addOption({QStringLiteral("tls-cert"), QStringLiteral("Serve HTTPS: the PEM certificate (chain) file; needs --tls-key."),
+                 QStringLiteral("FILE")});
+    p.addOption({QStringLiteral("tls-key"), QStringLiteral("Serve HTTPS: the PEM private key file; needs --tls-cert."),
+                 QStringLiteral("FILE")});
     p.addOption({QStringLiteral("name"), QStringLiteral("Name for events add / keys create."), QStringLiteral("N")});
     p.addOption({QStringLiteral("slug"), QStringLiteral("API slug for events add (default: derived from the name)."),
                  QStringLiteral("S")});
@@ -135,7 +143,22 @@ int main(int argc, char *argv[])
         return Cli::run(database, positional, options, parser.isSet(QStringLiteral("json")));
     }
     const QString listen = parser.value(QStringLiteral("listen"));
+    EndpointLimits endpoint;
+    if (parser.isSet(QStringLiteral("io-threads"))) {
+        bool ok = false;
+        endpoint.ioThreads = parser.value(QStringLiteral("io-threads")).toInt(&ok);
+        if (!ok || endpoint.ioThreads < 1 || endpoint.ioThreads > 64) {
+            err << "meterdesk: --io-threads takes a number from 1 to 64" << Qt::endl;
+            return ExitUsage;
+        }
+    }
+    endpoint.tlsCertFile = parser.value(QStringLiteral("tls-cert"));
+    endpoint.tlsKeyFile = parser.value(QStringLiteral("tls-key"));
+    if (endpoint.tlsCertFile.isEmpty() != endpoint.tlsKeyFile.isEmpty()) {
+        err << "meterdesk: HTTPS needs both --tls-cert FILE and --tls-key FILE" << Qt::endl;
+        return ExitUsage;
+    }
     if (!wantsGui)
-        return runHeadless(database, listen);
+        return runHeadless(database, listen, endpoint);
     return runGui(database, listen);
 }

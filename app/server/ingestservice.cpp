@@ -3,6 +3,7 @@
 #include "groupcommitwriter.h"
 #include "ingestserver.h"
 
+#include <QHostAddress>
 #include <QThread>
 
 namespace meterdesk {
@@ -68,12 +69,13 @@ void IngestService::stop()
     if (!m_writer)
         return;
     // 1. No new requests (503), 2. the writer drains and commits what it holds,
-    // 3. the server thread delivers those answers, then ends.
+    // 3. the I/O threads write those answers, then end.
     QMetaObject::invokeMethod(m_server, "beginShutdown", Qt::BlockingQueuedConnection);
     m_writer->stop();
     m_writer->wait();
-    // The writer's callbacks posted answers to the server thread: let it send them.
-    QMetaObject::invokeMethod(m_server, "flushAll", Qt::BlockingQueuedConnection);
+    // The writer's callbacks posted answers to the I/O threads: they go out, then the
+    // connections close.
+    QMetaObject::invokeMethod(m_server, "stopEngine", Qt::BlockingQueuedConnection);
     m_serverThread->quit();
     m_serverThread->wait();
     delete m_serverThread;
@@ -96,6 +98,17 @@ void IngestService::reload()
 quint64 IngestService::acceptedCount() const
 {
     return m_server ? m_server->counters().accepted.load() : 0;
+}
+
+QString plainTextWarning(const QString &host, const EndpointLimits &limits)
+{
+    if (!limits.tlsCertFile.isEmpty() && !limits.tlsKeyFile.isEmpty())
+        return {};
+    const QHostAddress address(host);
+    if (host == QLatin1String("localhost") || address.isLoopback())
+        return {};
+    return QStringLiteral("listening on %1 without TLS: API keys travel in plain text over the network; "
+                          "serve HTTPS with --tls-cert FILE --tls-key FILE.").arg(host);
 }
 
 bool parseListenAddress(const QString &text, QString *host, quint16 *port, QString *error)

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "coalescer.h"
-#include "guardedtcpserver.h"
+#include "endpointlimits.h"
 
 #include <QHash>
 #include <QObject>
@@ -64,6 +64,10 @@ private:
             emit committed(it.key(), it.value());
     }, CommittedIntervalMs};
 };
+
+// Empty, or the one-line warning for an endpoint reachable from other machines without
+// TLS (API keys travel in headers): names the flags that turn HTTPS on.
+QString plainTextWarning(const QString &host, const EndpointLimits &limits);
 
 // "127.0.0.1:8080" / "[::1]:0" / "8080" -> host and port, or an error message.
 bool parseListenAddress(const QString &text, QString *host, quint16 *port, QString *error);
