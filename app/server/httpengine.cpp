@@ -219,9 +219,11 @@ public:
         const Phase p = currentPhase();
         const qint64 since = phaseSinceMs.load(std::memory_order_relaxed);
         const EndpointLimits &l = engine.limits;
-        if (p == Phase::Handshake && now - since > l.headTimeoutMs)
-            closeNow();
-        else if (p == Phase::Idle && now - lastActivityMs.load(std::memory_order_relaxed) > l.idleTimeoutMs)
+        // A handshake that does not finish, an idle connection, a refusal's linger: closed.
+        const bool close = (p == Phase::Handshake && now - since > l.headTimeoutMs)
+            || (p == Phase::Idle && now - lastActivityMs.load(std::memory_order_relaxed) > l.idleTimeoutMs)
+            || (p == Phase::Closing && now - since > l.lingerMs);
+        if (close)
             closeNow();
         else if (p == Phase::Head && now - m_requestStartMs > l.headTimeoutMs)
             refuse(HttpError::RequestTimeout,
@@ -229,8 +231,6 @@ public:
         else if (p == Phase::Body && now - m_requestStartMs > l.requestTimeoutMs)
             refuse(HttpError::RequestTimeout,
                    QStringLiteral("The request body did not arrive within %1 ms.").arg(l.requestTimeoutMs));
-        else if (p == Phase::Closing && now - since > l.lingerMs)
-            closeNow();
     }
 
     void closeNow() override
@@ -622,7 +622,11 @@ HttpEngine::HttpEngine(EndpointLimits limits, Handler handler, BodyLimit bodyLim
 
 HttpEngine::~HttpEngine()
 {
-    stop(0);
+    try {
+        stop(0);
+    } catch (const std::exception &e) { // a thread that cannot be joined: nothing left to do but say so
+        qCCritical(lcHttp) << "stopping the HTTP engine failed:" << e.what();
+    }
 }
 
 bool HttpEngine::listen(const QString &host, quint16 port, QString *error)

@@ -379,7 +379,7 @@ void IngestServer::handle(IncomingRequest &&request, Reply reply, bool reloaded)
     const bool get = method == "GET" || method == "HEAD";
     const QStringList parts = path.split(u'/'); // "", "usage", slug[, "batch" | "aggregate"]
     if (parts.size() >= 3 && parts.size() <= 4 && parts[0].isEmpty() && parts[1] == QLatin1String("usage")) {
-        const QString slug = parts[2];
+        const QString &slug = parts[2];
         const bool aggregateRoute = parts.size() == 4 && parts[3] == QLatin1String("aggregate");
         const bool batch = parts.size() == 4 && parts[3] == QLatin1String("batch");
         if (parts.size() == 4 && !aggregateRoute && !batch)

@@ -9,7 +9,7 @@
 namespace meterdesk {
 
 IngestService::IngestService(QString location, EndpointLimits limits, QObject *parent)
-    : QObject(parent), m_location(std::move(location)), m_limits(limits)
+    : QObject(parent), m_location(std::move(location)), m_limits(std::move(limits))
 {
 }
 
