@@ -22,6 +22,8 @@ inline const SettingValue<QByteArray> windowGeometry{"window/geometry", {}};
 inline const SettingValue<int> lastPage{"window/lastPage", 0};
 inline const SettingValue<QString> listenAddress{"endpoint/listen", QStringLiteral("127.0.0.1:8080")};
 inline const SettingValue<bool> endpointEnabled{"endpoint/enabled", true};
+inline const SettingValue<QString> tlsCertificateFile{"endpoint/tlsCertificate", {}};
+inline const SettingValue<QString> tlsKeyFile{"endpoint/tlsKey", {}};
 // Help › Getting started opens by itself on a workspace without usage events until
 // the user closes it with "Don't show again" checked.
 inline const SettingValue<bool> showGettingStarted{"firstRun/showGettingStarted", true};

@@ -137,6 +137,7 @@ void DesktopApp::build(const QString &listenOverride)
     m_listenOverridden = !listenOverride.isEmpty();
     m_listen = m_listenOverridden ? listenOverride : AppSettings::listenAddress.get();
     m_settings->setListenAddress(m_listen);
+    m_settings->setTlsFiles(AppSettings::tlsCertificateFile.get(), AppSettings::tlsKeyFile.get());
     connect(m_endpoint.get(), &IngestService::started, this, [this](const QString &url) {
         m_window->setEndpointState(true, url);
         m_list->setBaseUrl(url);
@@ -150,6 +151,8 @@ void DesktopApp::build(const QString &listenOverride)
     connect(m_settings, &SettingsPage::startRequested, this, [this](const QString &hostPort) {
         AppSettings::listenAddress.set(hostPort);
         AppSettings::endpointEnabled.set(true);
+        AppSettings::tlsCertificateFile.set(m_settings->tlsCertificateFile());
+        AppSettings::tlsKeyFile.set(m_settings->tlsKeyFile());
         startEndpoint(hostPort);
     });
     connect(m_settings, &SettingsPage::stopRequested, this, [this] {
@@ -246,6 +249,15 @@ void DesktopApp::startEndpoint(const QString &hostPort)
         return;
     }
     m_endpoint->stop();
+    EndpointLimits limits;
+    limits.tlsCertFile = m_settings->tlsCertificateFile();
+    limits.tlsKeyFile = m_settings->tlsKeyFile();
+    m_endpoint->setTls(limits.tlsCertFile, limits.tlsKeyFile);
+    m_settings->setSecurityWarning(plainTextWarning(host, limits).isEmpty()
+                                       ? QString()
+                                       : tr("%1 is reachable from other machines without TLS: API keys travel in "
+                                            "plain text. Set an HTTPS certificate and key above.")
+                                             .arg(host));
     m_window->setEndpointState(false, {}, tr("Starting…"));
     m_endpoint->start(host, port);
 }

@@ -94,6 +94,13 @@ void Workspace::tuneForBulkWrites()
 {
     if (m_dialect.kind() == SqlDialect::Kind::SQLite) {
         exec(QStringLiteral("PRAGMA cache_size=-16384")); // KiB: 16 MiB, bounded: RSS stays flat under load
+        // Checkpoint every 10,000 WAL pages (~40 MiB), not SQLite's 1,000: under load each
+        // event dirties a page of its customer's index, so a commit writes ~1 page per
+        // event to the WAL; the same pages are rewritten commit after commit, and a
+        // checkpoint copies each distinct page once. Ten times fewer checkpoints copy far
+        // fewer pages (bench/ingest: +13 % single events). Readers are unaffected; the WAL
+        // file may grow to ~40 MiB between checkpoints (docs/PERFORMANCE.md).
+        exec(QStringLiteral("PRAGMA wal_autocheckpoint=10000"));
     }
 }
 

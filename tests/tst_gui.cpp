@@ -274,6 +274,31 @@ private slots:
         QVERIFY(asked);
         QVERIFY(m_app->service().definition(QStringLiteral("test_1"))->schema.fields.isEmpty());
     }
+
+    void plainListenBeyondLoopbackIsWarned()
+    {
+        // Settings › Endpoint: started on every interface without HTTPS files, the page says
+        // so; back on loopback the warning goes.
+        auto *page = m_app->window().findChild<QWidget *>(QStringLiteral("settingsPage"));
+        QVERIFY(page);
+        auto *warning = child<QLabel>(page, "securityWarning");
+        auto *listen = child<QLineEdit>(page, "listenAddress");
+        QVERIFY(warning && listen);
+        auto restart = [&](const QString &address) {
+            QSignalSpy started(&m_app->endpoint(), &IngestService::started);
+            if (child<QPushButton>(page, "stopButton")->isEnabled())
+                QTest::mouseClick(child<QPushButton>(page, "stopButton"), Qt::LeftButton);
+            listen->setText(address);
+            QTest::mouseClick(child<QPushButton>(page, "startButton"), Qt::LeftButton);
+            QTRY_VERIFY_WITH_TIMEOUT(!started.isEmpty(), 5000);
+        };
+        restart(QStringLiteral("0.0.0.0:0"));
+        QVERIFY(!warning->isHidden());
+        QVERIFY(warning->text().contains(QLatin1String("without TLS")));
+        restart(QStringLiteral("127.0.0.1:0"));
+        QVERIFY(warning->isHidden());
+        QVERIFY(m_app->endpoint().url().startsWith(QLatin1String("http://127.0.0.1:")));
+    }
 };
 
 QTEST_MAIN(TestGui)

@@ -392,6 +392,28 @@ private slots:
         QCOMPARE(rows(QStringLiteral("usage_typed")), 2);
     }
 
+    void batchLimitFollowsTheParsedPath()
+    {
+        // 10,000 events, ~1.2 MB: over the 1 MiB of a single event, within the 16 MiB of a
+        // batch. Only /usage/{slug}/batch gets the batch limit — the parsed path decides,
+        // not "/batch" anywhere in the target.
+        QByteArray body = "[";
+        for (int i = 0; i < 10000; ++i)
+            body += (i ? "," : "") + QByteArray("{\"data\":{\"count\":") + QByteArray::number(i)
+                + ",\"region\":\"eu-west-1-availability-zone-a\"},\"customer_id\":\"big-" + QByteArray::number(i % 16)
+                + "\",\"timestamp\":" + QByteArray::number(1700000000 + i) + "}";
+        body += "]";
+        QVERIFY(body.size() > 1024 * 1024);
+        const qint64 before = rows(QStringLiteral("usage_typed"));
+        const Reply big = post(QStringLiteral("/usage/typed/batch"), body);
+        QCOMPARE(big.status, 201);
+        QCOMPARE(big.json.value(u"stored").toInt(), 10000);
+        QCOMPARE(rows(QStringLiteral("usage_typed")), before + 10000);
+        checkProblem(post(QStringLiteral("/usage/typed?a=/batch"), body), 413);
+        checkProblem(post(QStringLiteral("/usage/typed/x/batch"), body), 413);
+        QCOMPARE(rows(QStringLiteral("usage_typed")), before + 10000);
+    }
+
     void listWithFiltersAndCursor()
     {
         QByteArray batch = "[";

@@ -49,6 +49,7 @@ private slots:
     void listenAddressIsValidatedInline();
     void startAndStopAreRequested();
     void endpointErrorOffersAFreePort();
+    void httpsNeedsBothFiles();
 
 private:
     template<typename T> T *widget(const char *name) const
@@ -428,6 +429,37 @@ void TestSettings::listenAddressIsValidatedInline()
 
     QTest::keyClick(field, Qt::Key_Return); // Enter starts, but only a valid address
     QCOMPARE(started.count(), valid ? 1 : 0);
+}
+
+void TestSettings::httpsNeedsBothFiles()
+{
+    QSignalSpy started(m_page, &SettingsPage::startRequested);
+    auto *cert = widget<QLineEdit>("tlsCertificate");
+    auto *key = widget<QLineEdit>("tlsKey");
+    auto *error = widget<QLabel>("tlsError");
+    auto *warning = widget<QLabel>("securityWarning");
+    auto *start = widget<QPushButton>("startButton");
+    QVERIFY(cert && key && error && warning && start);
+    // NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage): QVERIFY above returns when a pointer is null
+    QVERIFY(!error->isVisible());
+    QVERIFY(!warning->isVisible());
+    QTest::keyClicks(cert, u"/etc/meterdesk/cert.pem"_s);
+    QVERIFY(error->isVisible()); // a certificate without its key
+    QVERIFY(error->text().contains(u"both"_s));
+    QVERIFY(!start->isEnabled());
+    QTest::keyClicks(key, u"/etc/meterdesk/key.pem"_s);
+    QVERIFY(!error->isVisible());
+    QVERIFY(start->isEnabled());
+    QTest::mouseClick(start, Qt::LeftButton);
+    QCOMPARE(started.count(), 1);
+    QCOMPARE(m_page->tlsCertificateFile(), u"/etc/meterdesk/cert.pem"_s);
+    QCOMPARE(m_page->tlsKeyFile(), u"/etc/meterdesk/key.pem"_s);
+    m_page->setSecurityWarning(u"listening on 0.0.0.0 without TLS"_s);
+    QVERIFY(warning->isVisible());
+    m_page->setSecurityWarning({});
+    QVERIFY(!warning->isVisible());
+    m_page->setTlsFiles({}, {});
+    QVERIFY(cert->text().isEmpty() && key->text().isEmpty());
 }
 
 void TestSettings::startAndStopAreRequested()

@@ -6,6 +6,7 @@
 
 #include <QAction>
 #include <QClipboard>
+#include <QFileDialog>
 #include <QGridLayout>
 #include <QGroupBox>
 #include <QGuiApplication>
@@ -97,6 +98,22 @@ QWidget *SettingsPage::createEndpointGroup()
     hintLayout->addWidget(hintText, 1);
     hintLayout->addWidget(freePort);
 
+    m_tlsCert = new QLineEdit(group);
+    m_tlsCert->setObjectName(QStringLiteral("tlsCertificate"));
+    m_tlsCert->setPlaceholderText(tr("none: plain HTTP"));
+    m_tlsCert->setAccessibleName(tr("HTTPS certificate file"));
+    m_tlsKey = new QLineEdit(group);
+    m_tlsKey->setObjectName(QStringLiteral("tlsKey"));
+    m_tlsKey->setPlaceholderText(tr("none: plain HTTP"));
+    m_tlsKey->setAccessibleName(tr("HTTPS private key file"));
+    auto *browseCert = new QPushButton(tr("Browse…"), group);
+    browseCert->setObjectName(QStringLiteral("browseTlsCertificate"));
+    auto *browseKey = new QPushButton(tr("Browse…"), group);
+    browseKey->setObjectName(QStringLiteral("browseTlsKey"));
+    m_tlsError = errorLabel(QStringLiteral("tlsError"), group);
+    m_tlsError->setText(tr("HTTPS needs both files: a PEM certificate and its private key."));
+    m_securityWarning = errorLabel(QStringLiteral("securityWarning"), group);
+
     // A grid, not a form: hidden messages must leave no gap behind.
     auto *grid = new QGridLayout(group);
     auto *listenLabel = new QLabel(tr("&Listen address:"), group);
@@ -109,6 +126,18 @@ QWidget *SettingsPage::createEndpointGroup()
     grid->addWidget(new QLabel(tr("Status:"), group), 2, 0);
     grid->addWidget(m_status, 2, 1, 1, 3);
     grid->addWidget(m_freePortHint, 3, 1, 1, 3);
+    auto *certLabel = new QLabel(tr("HTTPS &certificate:"), group);
+    certLabel->setBuddy(m_tlsCert);
+    grid->addWidget(certLabel, 4, 0);
+    grid->addWidget(m_tlsCert, 4, 1, 1, 2);
+    grid->addWidget(browseCert, 4, 3);
+    auto *keyLabel = new QLabel(tr("HTTPS &key:"), group);
+    keyLabel->setBuddy(m_tlsKey);
+    grid->addWidget(keyLabel, 5, 0);
+    grid->addWidget(m_tlsKey, 5, 1, 1, 2);
+    grid->addWidget(browseKey, 5, 3);
+    grid->addWidget(m_tlsError, 6, 1, 1, 3);
+    grid->addWidget(m_securityWarning, 7, 1, 1, 3);
     grid->setColumnStretch(1, 1);
 
     connect(m_listen, &QLineEdit::textChanged, this, &SettingsPage::updateEndpointControls);
@@ -116,6 +145,11 @@ QWidget *SettingsPage::createEndpointGroup()
     connect(m_start, &QPushButton::clicked, this, &SettingsPage::requestStart);
     connect(m_stop, &QPushButton::clicked, this, &SettingsPage::stopRequested);
     connect(freePort, &QPushButton::clicked, this, &SettingsPage::useFreePort);
+    connect(m_tlsCert, &QLineEdit::textChanged, this, &SettingsPage::updateEndpointControls);
+    connect(m_tlsKey, &QLineEdit::textChanged, this, &SettingsPage::updateEndpointControls);
+    connect(browseCert, &QPushButton::clicked, this,
+            [this] { browseTlsFile(m_tlsCert, tr("HTTPS certificate (PEM)")); });
+    connect(browseKey, &QPushButton::clicked, this, [this] { browseTlsFile(m_tlsKey, tr("HTTPS private key (PEM)")); });
     return group;
 }
 
@@ -235,10 +269,38 @@ void SettingsPage::setListenAddress(const QString &hostPort)
 
 QString SettingsPage::listenAddress() const { return m_listen->text().trimmed(); }
 
+void SettingsPage::setTlsFiles(const QString &certificate, const QString &key)
+{
+    m_tlsCert->setText(certificate);
+    m_tlsKey->setText(key);
+    updateEndpointControls();
+}
+
+QString SettingsPage::tlsCertificateFile() const { return m_tlsCert->text().trimmed(); }
+
+QString SettingsPage::tlsKeyFile() const { return m_tlsKey->text().trimmed(); }
+
+void SettingsPage::setSecurityWarning(const QString &warning)
+{
+    m_securityWarning->setText(warning);
+    m_securityWarning->setVisible(!warning.isEmpty());
+}
+
+void SettingsPage::browseTlsFile(QLineEdit *field, const QString &title)
+{
+    auto *dialog = new QFileDialog(this, title, field->text(), tr("PEM files (*.pem *.crt *.key);;All files (*)"));
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setFileMode(QFileDialog::ExistingFile);
+    connect(dialog, &QFileDialog::fileSelected, field, &QLineEdit::setText);
+    dialog->open();
+}
+
 void SettingsPage::updateEndpointControls()
 {
-    const bool valid = isValidListenAddress(listenAddress());
-    m_listenError->setVisible(!valid);
+    const bool tlsHalf = tlsCertificateFile().isEmpty() != tlsKeyFile().isEmpty();
+    m_tlsError->setVisible(tlsHalf);
+    const bool valid = isValidListenAddress(listenAddress()) && !tlsHalf;
+    m_listenError->setVisible(!isValidListenAddress(listenAddress()));
     m_start->setEnabled(valid && !m_running && !m_starting);
     m_stop->setEnabled(m_running);
     const bool failed = !m_running && !m_starting && !m_lastError.isEmpty();

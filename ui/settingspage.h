@@ -14,7 +14,7 @@ namespace meterdesk {
 class ApiKeysModel;
 class WorkspaceService;
 
-// Settings: the endpoint's listen address (start/stop), the workspace's
+// Settings: the endpoint's listen address (start/stop) and HTTPS files, the workspace's
 // organisation UUID and its API keys (create, shown once; revoke). Owns its
 // widgets and an ApiKeysModel; reads and changes keys only through the injected
 // WorkspaceService and asks app/ to start or stop the endpoint by signal, so it
@@ -30,6 +30,13 @@ public:
     void setEndpointState(bool running, const QString &url, const QString &lastError);
     void setListenAddress(const QString &hostPort);
     QString listenAddress() const;
+    // HTTPS: a PEM certificate (chain) and its private key; both empty: plain HTTP.
+    void setTlsFiles(const QString &certificate, const QString &key);
+    QString tlsCertificateFile() const;
+    QString tlsKeyFile() const;
+    // From app/: the warning for the endpoint as started (reachable from other machines
+    // without TLS), or empty.
+    void setSecurityWarning(const QString &warning);
 
     // HOST:PORT with a host (name, IPv4, or [IPv6]) and a port 0-65535.
     static bool isValidListenAddress(const QString &hostPort);
@@ -49,6 +56,7 @@ private:
     void updateEndpointControls();
     void requestStart();
     void useFreePort();
+    void browseTlsFile(QLineEdit *field, const QString &title);
     void copyOrganisation();
 
     void reloadKeys();
@@ -74,6 +82,10 @@ private:
     QPushButton *m_stop = nullptr;
     QLabel *m_status = nullptr;
     QWidget *m_freePortHint = nullptr;
+    QLineEdit *m_tlsCert = nullptr;
+    QLineEdit *m_tlsKey = nullptr;
+    QLabel *m_tlsError = nullptr;
+    QLabel *m_securityWarning = nullptr;
 
     QLineEdit *m_organisation = nullptr;
     QPushButton *m_copyOrganisation = nullptr;

@@ -256,7 +256,9 @@ private:
     {
         m_parser.emplace();
         m_parser->header_limit(std::uint32_t(engine.limits.maxHeadBytes));
-        m_parser->body_limit(std::uint64_t(engine.limits.maxEventBody));
+        // No body limit yet: Beast would check Content-Length against it while parsing the
+        // head, before the path is known. checkHead() sets the route's limit.
+        m_parser->body_limit(boost::none);
         m_headerChecked = false;
         m_closeAfter = false;
         if (m_buffer.size() > 0) {

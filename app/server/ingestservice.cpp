@@ -58,6 +58,12 @@ void IngestService::start(const QString &host, quint16 port)
     QMetaObject::invokeMethod(m_server, "start", Qt::QueuedConnection, Q_ARG(QString, host), Q_ARG(quint16, port));
 }
 
+void IngestService::setTls(const QString &certificateFile, const QString &keyFile)
+{
+    m_limits.tlsCertFile = certificateFile;
+    m_limits.tlsKeyFile = keyFile;
+}
+
 void IngestService::beginShutdown()
 {
     if (m_server)

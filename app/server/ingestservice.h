@@ -24,6 +24,8 @@ public:
     explicit IngestService(QString location, EndpointLimits limits = {}, QObject *parent = nullptr);
     ~IngestService() override;
 
+    // HTTPS from the next start on (both empty: plain HTTP).
+    void setTls(const QString &certificateFile, const QString &keyFile);
     // Emits started(url) or failed(error) later.
     void start(const QString &host, quint16 port);
     // Stops accepting, answers what is in flight, commits, ends both threads.
