@@ -49,7 +49,7 @@ QByteArray problemBody(HttpError error, const QString &detail, const QString &in
                        const QByteArray &extraMembers = {});
 
 // A complete HTTP/1.1 response with a problem body, for places that answer on the
-// socket directly (the connection guard, before Qt HTTP Server sees a request).
+// connection directly (the HTTP engine's own refusals: 400, 408, 413, 431, 503).
 QByteArray rawProblemResponse(HttpError error, const QString &detail, bool closeConnection = true);
 
 } // namespace meterdesk
