@@ -212,10 +212,14 @@ inline QByteArray readAnswer(int fd, int quietMs, int expected = 1, bool *closed
             break;
         }
         out.append(buf, n);
-        if (expected > 0 && parseResponses(out).size() >= expected) {
-            // A refusal closes after its answer: notice it without waiting quietMs.
+        const QList<RawResponse> responses = expected > 0 ? parseResponses(out) : QList<RawResponse>{};
+        if (expected > 0 && responses.size() >= expected) {
+            // A refusal closes after its answer: notice it without waiting quietMs. An
+            // answer that says "Connection: close" gets quietMs for its FIN (a loaded
+            // machine may run the server's shutdown late); any other gets 50 ms.
+            const bool announced = responses.last().header("Connection").compare("close", Qt::CaseInsensitive) == 0;
             pollfd q = {fd, POLLIN, 0};
-            if (closed && ::poll(&q, 1, 50) > 0 && ::recv(fd, buf, sizeof buf, MSG_PEEK) == 0)
+            if (closed && ::poll(&q, 1, announced ? quietMs : 50) > 0 && ::recv(fd, buf, sizeof buf, MSG_PEEK) == 0)
                 *closed = true;
             break;
         }

@@ -192,6 +192,7 @@ private slots:
         QTest::addColumn<QList<int>>("allowed");
         QTest::newRow("two lengths") << QByteArray("Content-Length: 60\r\nContent-Length: 61\r\n") << QList<int>{400};
         QTest::newRow("length list") << QByteArray("Content-Length: 60, 60\r\n") << QList<int>{400};
+        QTest::newRow("equal lengths twice") << QByteArray("Content-Length: 60\r\nContent-Length: 60\r\n") << QList<int>{400};
         QTest::newRow("length and chunked") << QByteArray("Content-Length: 60\r\nTransfer-Encoding: chunked\r\n") << QList<int>{400};
         QTest::newRow("chunked and length") << QByteArray("Transfer-Encoding: chunked\r\nContent-Length: 60\r\n") << QList<int>{400};
         QTest::newRow("gzip coding") << QByteArray("Transfer-Encoding: gzip\r\n") << QList<int>{400};
@@ -212,7 +213,12 @@ private slots:
         const QByteArray request = "POST /usage/hostile HTTP/1.1\r\nHost: x\r\norganisation: " + m_org
             + "\r\nauthorization: Bearer " + m_key + "\r\nContent-Type: application/json\r\n" + framing + "\r\n" + body;
         bool closed = false;
-        checkRefusal(exchange(m_child.port, request, 2000, 1, &closed), allowed);
+        const QByteArray answer = exchange(m_child.port, request, 2000, 1, &closed);
+        checkRefusal(answer, allowed);
+        // One answer, then the close: a server that took a framing it should refuse answers
+        // the body's cut-off part and then its rest as a second request (Boost.Beast reads
+        // "60, 60" as 60; CI caught it when the two answers came in two reads).
+        QCOMPARE(parseResponses(answer).size(), 1);
         QVERIFY(closed);
         QCOMPARE(rows(), before);
     }

@@ -378,8 +378,11 @@ private:
         int lengths = 0, codings = 0;
         bool chunkedOnly = true;
         for (const auto &field : message) {
-            if (field.name() == http::field::content_length)
-                ++lengths;
+            if (field.name() == http::field::content_length) {
+                // Beast takes a list of equal values ("60, 60") as one length; RFC 9112
+                // §6.3 lets a server refuse it, and we do: a list is a smuggling tell.
+                lengths += field.value().find(',') == std::string_view::npos ? 1 : 2;
+            }
             else if (field.name() == http::field::transfer_encoding) {
                 ++codings;
                 chunkedOnly = chunkedOnly && QByteArrayView(field.value().data(), qsizetype(field.value().size())).trimmed().compare("chunked", Qt::CaseInsensitive) == 0;
@@ -447,7 +450,7 @@ private:
             detail = QStringLiteral("Malformed header name.");
         else if (ec == http::error::bad_value || ec == http::error::bad_obs_fold)
             detail = QStringLiteral("Malformed header line.");
-        else if (ec == http::error::bad_content_length)
+        else if (ec == http::error::bad_content_length || ec == http::error::multiple_content_length)
             detail = QStringLiteral("Invalid or conflicting Content-Length.");
         else if (ec == http::error::bad_transfer_encoding)
             detail = QStringLiteral("Only chunked Transfer-Encoding is supported.");
