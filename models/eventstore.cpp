@@ -8,6 +8,7 @@
 #include <QSqlDriver>
 #include <QSqlError>
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 namespace meterdesk {
@@ -29,6 +30,14 @@ EventStore::Statements::~Statements()
 {
     sqlite3_finalize(nativeInsert);
     sqlite3_finalize(nativeFind);
+    // The group statements live on the connection: let them go while it can still run a
+    // command (not inside a failed transaction, not after the server went away).
+    if (pg && PQstatus(pg) == CONNECTION_OK && PQtransactionStatus(pg) != PQTRANS_INERROR
+        && PQtransactionStatus(pg) != PQTRANS_ACTIVE) {
+        for (const QByteArray &name : {pgInsert, pgFind})
+            if (!name.isEmpty())
+                PQclear(PQexec(pg, QByteArray("DEALLOCATE " + name).constData()));
+    }
 }
 
 EventStore::~EventStore() = default;
@@ -128,7 +137,7 @@ EventStore::Statements *EventStore::statementsFor(const UsageEventDefinition &d,
     for (const SchemaField &f : d.schema.fields)
         placeholders += QStringLiteral(", ") + dialect.placeholder(f.type);
     auto owned = std::unique_ptr<Statements>(
-        new Statements{QSqlQuery(m_workspace.database()), QSqlQuery(m_workspace.database()), QSqlQuery(m_workspace.database())});
+        new Statements{QSqlQuery(m_workspace.database()), QSqlQuery(m_workspace.database()), QSqlQuery(m_workspace.database()), nullptr, nullptr, nullptr, {}, {}, {}, {}, {}, {}, {}});
     Statements &s = *owned;
     const QString dataColumns = columns.isEmpty() ? QString() : QStringLiteral(", ") + columns.join(QStringLiteral(", "));
     bool ok = s.insert.prepare(
@@ -158,6 +167,13 @@ EventStore::Statements *EventStore::statementsFor(const UsageEventDefinition &d,
             s.nativeInsert = s.nativeFind = nullptr;
         }
     }
+    if (storesGroups()) {
+        QStringList types;
+        for (const SchemaField &f : d.schema.fields)
+            types.append(dialect.columnType(f.type));
+        if (!s.prepareGroup(m_workspace.database(), d.tableName(), columns, types, error))
+            return nullptr;
+    }
     Statements *raw = owned.get();
     m_statements[key] = std::move(owned);
     return raw;
@@ -170,6 +186,8 @@ StoreResult EventStore::store(const UsageEventDefinition &d, const ValidatedEven
     Statements *s = statementsFor(d, &result.error);
     if (!s)
         return result;
+    if (storesGroups())
+        preparePartitions(d, {e}); // the importer's and the tests' path: their months get partitions too
     return storeWith(d, *s, e, source, source.toUtf8(), receivedAtUs);
 }
 
@@ -184,6 +202,8 @@ QList<StoreResult> EventStore::storeMany(const UsageEventDefinition &d, const QL
         results.append(failed);
         return results;
     }
+    if (storesGroups())
+        preparePartitions(d, events);
     const QByteArray sourceUtf8 = source.toUtf8();
     for (const ValidatedEvent &e : events) {
         results.append(storeWith(d, *s, e, source, sourceUtf8, receivedAtUs));
@@ -271,8 +291,29 @@ StoreResult EventStore::resolveExisting(const UsageEventDefinition &d, Statement
     return result;
 }
 
+void EventStore::forgetStatements()
+{
+    m_statements.clear();
+    m_partitions.clear();
+}
+
 bool EventStore::removeInserted(const UsageEventDefinition &d, const QList<qint64> &rowIds, QString *error)
 {
+    if (m_workspace.dialect().kind() == SqlDialect::Kind::PostgreSQL) {
+        // One statement for the whole batch, not one per row.
+        QStringList ids;
+        ids.reserve(rowIds.size());
+        for (const qint64 id : rowIds)
+            ids.append(QString::number(id));
+        QSqlQuery q(m_workspace.database());
+        q.prepare(QStringLiteral("DELETE FROM %1 WHERE id = ANY(CAST(? AS BIGINT[]))").arg(SqlDialect::quote(d.tableName())));
+        q.addBindValue(QString(u'{' + ids.join(u',') + u'}'));
+        if (!q.exec()) {
+            *error = q.lastError().text();
+            return false;
+        }
+        return true;
+    }
     QSqlQuery q(m_workspace.database());
     if (!q.prepare(QStringLiteral("DELETE FROM %1 WHERE id = ?").arg(SqlDialect::quote(d.tableName())))) {
         *error = q.lastError().text();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "monthpartitions.h"
 #include "usageevent.h"
 #include "validator.h"
 
@@ -8,8 +9,10 @@
 #include <QSqlQuery>
 
 #include <optional>
+#include <vector>
 
 struct sqlite3_stmt;
+struct pg_conn;
 
 namespace meterdesk {
 
@@ -69,11 +72,35 @@ public:
     QList<StoreResult> storeMany(const UsageEventDefinition &definition, const QList<ValidatedEvent> &events,
                                  const QString &source, qint64 receivedAtUs);
 
+    // One event of a group (storeGroup) and where its result goes.
+    struct GroupItem
+    {
+        const ValidatedEvent *event = nullptr;
+        const QString *source = nullptr;
+        qint64 receivedAtUs = 0;
+        StoreResult *result = nullptr;
+    };
+
+    // Whether storeGroup() does better than store() per event: PostgreSQL, where each
+    // statement is a round trip (eventstore_pg.cpp).
+    bool storesGroups() const;
+
+    // Call inside a transaction. Events of one usage event, from one request or many,
+    // each with the result it would have had stored one after another in this order.
+    // On PostgreSQL: one statement for the group (COPY into a staging table for a big
+    // one), then one query for those whose key was already there; elsewhere store() for
+    // each. False at the first Failed result (the transaction must roll back).
+    bool storeGroup(const UsageEventDefinition &definition, const std::vector<GroupItem> &items);
+
+    // PostgreSQL: creates the month partitions these events need, best before the
+    // group's transaction (a partition made there stays even if the group rolls back).
+    void preparePartitions(const UsageEventDefinition &definition, const QList<ValidatedEvent> &events);
+
     // Undoes inserts of this transaction (an atomic batch that met a conflict).
     bool removeInserted(const UsageEventDefinition &definition, const QList<qint64> &rowIds, QString *error);
 
-    // Drop cached statements (a definition changed or was removed).
-    void forgetStatements() { m_statements.clear(); }
+    // Drop cached statements (a definition changed or was removed, a group rolled back).
+    void forgetStatements();
 
     static QList<StoredEvent> list(const Workspace &workspace, const UsageEventDefinition &definition,
                                    const EventFilter &filter, QString *error);
@@ -88,8 +115,20 @@ private:
         // connection Qt opened (QSqlDriver::handle()), without a QVariant per value.
         sqlite3_stmt *nativeInsert = nullptr;
         sqlite3_stmt *nativeFind = nullptr;
+        // PostgreSQL group path: statements prepared through libpq on QPSQL's connection.
+        pg_conn *pg = nullptr;
+        QByteArray pgInsert;       // name: INSERT … SELECT FROM unnest(arrays) … RETURNING
+        QByteArray pgFind;         // name: the stored rows of many keys
+        QByteArray pgTable;        // the usage table, quoted
+        QByteArray pgColumns;      // its columns, in the order the others follow
+        QByteArray pgStage;        // the temporary table a big group is COPYed into
+        QByteArray pgStageColumns; // … its columns with their types
+        QByteArray pgStageSelect;  // … and their names
+        bool prepareGroup(const QSqlDatabase &db, const QString &table, const QStringList &columns,
+                          const QStringList &types, QString *error);
         ~Statements();
     };
+    bool storeGroupPg(const UsageEventDefinition &definition, Statements &s, const std::vector<GroupItem> &items);
     StoreResult resolveExisting(const UsageEventDefinition &definition, Statements &s, const ValidatedEvent &event,
                                 const QString &source, qint64 receivedAtUs, qint64 rowId, const QString &stored);
     StoreResult storeWith(const UsageEventDefinition &definition, Statements &s, const ValidatedEvent &event,
@@ -100,6 +139,7 @@ private:
 
     Workspace &m_workspace;
     std::map<QString, std::unique_ptr<Statements>> m_statements;
+    MonthPartitions m_partitions;
 };
 
 } // namespace meterdesk

@@ -82,6 +82,7 @@ private slots:
     void httpBadParameters();
     void httpAuthAndRoutes();
     void httpLongAggregateDoesNotBlockIngestion();
+    void monthPartitionsOverHttp();
 
 private:
     struct Reply
@@ -92,8 +93,8 @@ private:
         QByteArray contentType;
         QByteArray allow;
     };
-    // A workspace with the sample rows, a key, and the endpoint on a free port.
-    void startHttp();
+    // A workspace with the sample rows (or none), a key, and the endpoint on a free port.
+    void startHttp(bool withSample = true);
     QNetworkReply *get(const QString &pathAndQuery, bool auth = true, const QByteArray &org = {});
     Reply finish(QNetworkReply *reply);
     Reply fetch(const QString &pathAndQuery) { return finish(get(pathAndQuery)); }
@@ -666,12 +667,13 @@ void TestAggregate::cancelStopsTheScan()
     QCOMPARE(r->cells.first().value, u"7"_s);
 }
 
-void TestAggregate::startHttp()
+void TestAggregate::startHttp(bool withSample)
 {
     m_ws = openWorkspace();
     QVERIFY(m_ws);
     m_def = define(*m_ws, u"meter"_s);
-    insertSample(*m_ws, m_def);
+    if (withSample)
+        insertSample(*m_ws, m_def);
     QVERIFY(!QTest::currentTestFailed());
     QString error;
     const auto key = ApiKeys::create(*m_ws, u"test"_s, &error);
@@ -873,4 +875,78 @@ void TestAggregate::httpLongAggregateDoesNotBlockIngestion()
 }
 
 QTEST_GUILESS_MAIN(TestAggregate)
+// Events of three months through the endpoint (single events and a batch, so both of
+// the writer's paths): on PostgreSQL the usage table holds them in three month
+// partitions (and nothing in its default one), a month's query scans one partition;
+// on both backends the monthly aggregate is exact.
+void TestAggregate::monthPartitionsOverHttp()
+{
+    startHttp(false);
+    QVERIFY(!QTest::currentTestFailed());
+    const auto postTo = [this](const QString &path, const QByteArray &body) {
+        QNetworkRequest req(m_base.resolved(QUrl(path)));
+        req.setRawHeader("organisation", m_ws->organisation().toUtf8());
+        req.setRawHeader("authorization", "Bearer " + m_key.toUtf8());
+        req.setHeader(QNetworkRequest::ContentTypeHeader, u"application/json"_s);
+        return finish(m_nam.post(req, body));
+    };
+    const auto event = [](const char *customer, const char *at, int n) -> QByteArray { // not a QStringBuilder of temporaries
+        return QByteArray(R"({"customer_id":")") + customer + R"(","timestamp":")" + at + R"(","data":{"n":)"
+            + QByteArray::number(n) + "}}";
+    };
+    QCOMPARE(postTo(u"/usage/meter"_s, event("a", "2025-01-01T00:00:00Z", 1)).status, 201);
+    QCOMPARE(postTo(u"/usage/meter"_s, event("a", "2025-01-31T23:59:59.999999Z", 2)).status, 201);
+    QCOMPARE(postTo(u"/usage/meter"_s, event("b", "2025-01-15T12:00:00Z", 4)).status, 201);
+    QByteArray february = "[";
+    for (int i = 0; i < 600; ++i) // over the writer's COPY threshold
+        february += (i ? "," : "") + event(i % 2 ? "a" : "b", qPrintable(Timestamp::toIso(us("2025-02-01T00:00:00Z") + qint64(i) * 1000000)), 1);
+    february += "]";
+    const Reply batch = postTo(u"/usage/meter/batch"_s, february);
+    QCOMPARE(batch.status, 201);
+    QCOMPARE(batch.json.value(u"stored").toInt(), 600);
+    QCOMPARE(postTo(u"/usage/meter"_s, event("b", "2025-03-31T23:00:00Z", 8)).status, 201);
+
+    const Aggregate::Result r = run(*m_ws, query(m_def, u"n"_s, Aggregate::Function::Sum, Aggregate::Window::Month,
+                                                 "2025-01-01T00:00:00Z", "2025-04-01T00:00:00Z"));
+    QCOMPARE(byKey(r), (QMap<QString, QString>{{u"a@2025-01-01T00:00:00.000Z"_s, u"3"_s},
+                                               {u"b@2025-01-01T00:00:00.000Z"_s, u"4"_s},
+                                               {u"a@2025-02-01T00:00:00.000Z"_s, u"300"_s},
+                                               {u"b@2025-02-01T00:00:00.000Z"_s, u"300"_s},
+                                               {u"b@2025-03-01T00:00:00.000Z"_s, u"8"_s}}));
+    if (!test::onPostgres())
+        return;
+    const QSqlDatabase db = m_ws->database();
+    QSqlQuery q(db);
+    QVERIFY2(q.exec(u"SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                    "WHERE i.inhparent = 'usage_meter'::regclass"_s),
+             qPrintable(q.lastError().text()));
+    QStringList partitions;
+    while (q.next())
+        partitions.append(q.value(0).toString());
+    partitions.sort();
+    QCOMPARE(partitions, (QStringList{u"usage_meter$202501"_s, u"usage_meter$202502"_s, u"usage_meter$202503"_s,
+                                      u"usage_meter$default"_s}));
+    const auto rowsIn = [&db](const QString &table) {
+        QSqlQuery c(db);
+        if (!c.exec(u"SELECT count(*) FROM \""_s + table + u'"') || !c.next())
+            return qint64(-1);
+        return c.value(0).toLongLong();
+    };
+    QCOMPARE(rowsIn(u"usage_meter$202501"_s), 3);
+    QCOMPARE(rowsIn(u"usage_meter$202502"_s), 600);
+    QCOMPARE(rowsIn(u"usage_meter$202503"_s), 1);
+    QCOMPARE(rowsIn(u"usage_meter$default"_s), 0);
+    // A month's scan reads that month's partition only (plan-time pruning).
+    QVERIFY(q.exec(u"EXPLAIN SELECT count(*) FROM usage_meter WHERE \"timestamp\" >= %1 AND \"timestamp\" < %2"_s
+                       .arg(us("2025-02-01T00:00:00Z"))
+                       .arg(us("2025-03-01T00:00:00Z"))));
+    QString plan;
+    while (q.next())
+        plan += q.value(0).toString() + u'\n';
+    QVERIFY2(plan.contains(u"usage_meter$202502"_s), qPrintable(plan));
+    QVERIFY2(!plan.contains(u"usage_meter$202501"_s) && !plan.contains(u"usage_meter$202503"_s)
+                 && !plan.contains(u"usage_meter$default"_s),
+             qPrintable(plan));
+}
+
 #include "tst_aggregate.moc"

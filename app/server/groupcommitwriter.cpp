@@ -5,6 +5,7 @@
 #include "workspace.h"
 
 #include <QDeadlineTimer>
+#include <map>
 #include <QElapsedTimer>
 #include <QLoggingCategory>
 
@@ -252,36 +253,94 @@ bool GroupCommitWriter::commitGroup(Workspace &ws, EventStore &store, std::deque
         failureState.clear();
         insertedBySlug.clear();
         std::fill(rolledBack.begin(), rolledBack.end(), false);
+        if (attempt == 0 && store.storesGroups())
+            for (const WriteJob &job : jobs)
+                store.preparePartitions(job.definition, job.events); // before the transaction: see there
         ws.beginWrite(&failure, &failureState);
-        for (size_t j = 0; j < jobs.size() && failure.isEmpty(); ++j) {
+        // What a job's results say once it is stored: a failure for the whole group, or a
+        // conflict that undoes an atomic job. The rows of an undone job are its inserts
+        // only (a conflict means the policy is reject, so nothing was overwritten):
+        // deleting them undoes it without a savepoint, whose sub-journal would copy
+        // every touched page.
+        auto settle = [&](size_t j) {
             WriteJob &job = jobs[j];
             bool bad = false;
-            results[j] = store.storeMany(job.definition, job.events, job.source, job.receivedAtUs);
             for (const StoreResult &r : std::as_const(results[j])) {
                 if (r.outcome == StoreOutcome::Failed && failure.isEmpty()) {
-                    failure = r.error; // the whole group rolls back and every request is told
+                    failure = r.error.isEmpty() ? QStringLiteral("the events could not be stored") : r.error;
                     failureState = r.sqlState;
                 }
                 bad = bad || (job.atomic && r.outcome == StoreOutcome::Conflict);
             }
             if (bad && failure.isEmpty()) {
-                // An atomic job with a conflict stores nothing. Its only writes are inserts
-                // (a conflict means the policy is reject, so nothing was overwritten):
-                // deleting them undoes the job without a savepoint, whose sub-journal would
-                // copy every touched page.
                 QList<qint64> inserted;
                 for (const StoreResult &r : std::as_const(results[j]))
                     if (r.outcome == StoreOutcome::Inserted)
                         inserted.append(r.rowId);
-                if (!store.removeInserted(job.definition, inserted, &failure))
-                    break;
+                if (!inserted.isEmpty() && !store.removeInserted(job.definition, inserted, &failure))
+                    return;
                 rolledBack[j] = true;
             }
             if (!rolledBack[j]) {
-                int inserted = 0;
+                int n = 0;
                 for (const StoreResult &r : std::as_const(results[j]))
-                    inserted += r.outcome == StoreOutcome::Inserted || r.outcome == StoreOutcome::Overwritten;
-                insertedBySlug[job.definition.slug] += inserted;
+                    n += r.outcome == StoreOutcome::Inserted || r.outcome == StoreOutcome::Overwritten;
+                insertedBySlug[job.definition.slug] += n;
+            }
+        };
+        if (store.storesGroups()) {
+            // PostgreSQL: a statement per usage event for all the group's requests that
+            // cannot be undone alone (single events, partial batches); each atomic
+            // batch after them, with its own. Requests of one group are concurrent, so
+            // this order is as good as the order they arrived in.
+            std::map<QString, std::pair<const UsageEventDefinition *, std::vector<EventStore::GroupItem>>> byTable;
+            auto itemsOf = [&](size_t j, std::vector<EventStore::GroupItem> &items) {
+                WriteJob &job = jobs[j];
+                results[j] = QList<StoreResult>(job.events.size());
+                for (qsizetype e = 0; e < job.events.size(); ++e)
+                    items.push_back({&job.events[e], &job.source, job.receivedAtUs, &results[j][e]});
+            };
+            auto together = [&](size_t j) { return !jobs[j].atomic || jobs[j].events.size() <= 1; };
+            for (size_t j = 0; j < jobs.size(); ++j) {
+                if (!together(j))
+                    continue;
+                auto &entry = byTable[jobs[j].definition.tableName()];
+                entry.first = &jobs[j].definition;
+                itemsOf(j, entry.second);
+            }
+            // A failed group keeps its reason on the event that met it; the others of
+            // the group were never stored (and say Failed without one).
+            auto noteFailure = [&](const std::vector<EventStore::GroupItem> &items) {
+                for (const EventStore::GroupItem &item : items)
+                    if (item.result->outcome == StoreOutcome::Failed && !item.result->error.isEmpty()) {
+                        failure = item.result->error;
+                        failureState = item.result->sqlState;
+                        return;
+                    }
+                failure = QStringLiteral("the events could not be stored");
+            };
+            for (auto &[table, entry] : byTable)
+                if (!store.storeGroup(*entry.first, entry.second)) {
+                    noteFailure(entry.second);
+                    break;
+                }
+            for (size_t j = 0; j < jobs.size() && failure.isEmpty(); ++j)
+                if (together(j))
+                    settle(j);
+            for (size_t j = 0; j < jobs.size() && failure.isEmpty(); ++j) {
+                if (together(j))
+                    continue;
+                std::vector<EventStore::GroupItem> items;
+                itemsOf(j, items);
+                if (!store.storeGroup(jobs[j].definition, items))
+                    noteFailure(items);
+                else
+                    settle(j);
+            }
+        } else {
+            for (size_t j = 0; j < jobs.size() && failure.isEmpty(); ++j) {
+                results[j] = store.storeMany(jobs[j].definition, jobs[j].events, jobs[j].source, jobs[j].receivedAtUs);
+                settle(j);
             }
         }
         if (failure.isEmpty())
