@@ -34,7 +34,7 @@ EventStore::Statements::~Statements()
     // command (not inside a failed transaction, not after the server went away).
     if (pg && PQstatus(pg) == CONNECTION_OK && PQtransactionStatus(pg) != PQTRANS_INERROR
         && PQtransactionStatus(pg) != PQTRANS_ACTIVE) {
-        for (const QByteArray &name : {pgInsert, pgFind})
+        for (const QByteArray &name : {pgInsert, pgFind, pgIds})
             if (!name.isEmpty())
                 PQclear(PQexec(pg, QByteArray("DEALLOCATE " + name).constData()));
     }
@@ -137,7 +137,7 @@ EventStore::Statements *EventStore::statementsFor(const UsageEventDefinition &d,
     for (const SchemaField &f : d.schema.fields)
         placeholders += QStringLiteral(", ") + dialect.placeholder(f.type);
     auto owned = std::unique_ptr<Statements>(
-        new Statements{QSqlQuery(m_workspace.database()), QSqlQuery(m_workspace.database()), QSqlQuery(m_workspace.database()), nullptr, nullptr, nullptr, {}, {}, {}, {}, {}, {}, {}});
+        new Statements{QSqlQuery(m_workspace.database()), QSqlQuery(m_workspace.database()), QSqlQuery(m_workspace.database()), nullptr, nullptr, nullptr, {}, {}, {}, {}, {}, {}, {}, {}});
     Statements &s = *owned;
     const QString dataColumns = columns.isEmpty() ? QString() : QStringLiteral(", ") + columns.join(QStringLiteral(", "));
     bool ok = s.insert.prepare(

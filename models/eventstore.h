@@ -124,6 +124,7 @@ private:
         QByteArray pgStage;        // the temporary table a big group is COPYed into
         QByteArray pgStageColumns; // … its columns with their types
         QByteArray pgStageSelect;  // … and their names
+        QByteArray pgIds;          // name: $1 fresh ids of the table's identity (empty: none)
         bool prepareGroup(const QSqlDatabase &db, const QString &table, const QStringList &columns,
                           const QStringList &types, QString *error);
         ~Statements();

@@ -71,7 +71,7 @@ void appendElement(QByteArray &array, const QByteArray *text)
     array += '"';
 }
 
-// A field of COPY's text format.
+// A field of COPY's text format: runs without a special byte go in at once.
 void appendCopyField(QByteArray &row, const QByteArray *text)
 {
     if (!row.isEmpty() && row.back() != '\n')
@@ -80,13 +80,20 @@ void appendCopyField(QByteArray &row, const QByteArray *text)
         row += "\\N";
         return;
     }
-    for (const char c : *text) {
-        switch (c) {
+    const char *p = text->constData();
+    const char *const end = p + text->size();
+    while (p < end) {
+        const char *run = p;
+        while (p < end && *p != '\\' && *p != '\t' && *p != '\n' && *p != '\r')
+            ++p;
+        row.append(run, p - run);
+        if (p == end)
+            break;
+        switch (*p++) {
         case '\\': row += "\\\\"; break;
         case '\t': row += "\\t"; break;
         case '\n': row += "\\n"; break;
-        case '\r': row += "\\r"; break;
-        default: row += c;
+        default: row += "\\r"; break;
         }
     }
 }
@@ -126,6 +133,15 @@ QString errorOf(PGresult *r, PGconn *conn, QString *sqlState)
 }
 
 using Key = QPair<QString, qint64>;
+
+// A command without rows (SAVEPOINT, RELEASE, ROLLBACK TO); true when it succeeded.
+bool pgCommand(PGconn *conn, const char *sql)
+{
+    PGresult *r = PQexec(conn, sql);
+    const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    return ok;
+}
 
 } // namespace
 
@@ -167,7 +183,24 @@ bool EventStore::Statements::prepareGroup(const QSqlDatabase &db, const QString 
         + ") ON CONFLICT (customer_id, \"timestamp\") DO NOTHING RETURNING id, customer_id, \"timestamp\"";
     const QByteArray findSql = "SELECT t.id, t.customer_id, t.\"timestamp\", t.data FROM " + pgTable
         + " t JOIN unnest($1::text[], $2::bigint[]) AS k(c, ts) ON t.customer_id = k.c AND t.\"timestamp\" = k.ts";
-    for (const auto &[name, sql] : {std::pair{&pgInsert, &insertSql}, std::pair{&pgFind, &findSql}}) {
+    // The identity's sequence: a big group takes its ids up front and is COPYed straight in.
+    const QByteArray idsSql = [&] {
+        const QByteArray quoted = SqlDialect::quote(table).toUtf8();
+        const char *param[] = {quoted.constData()};
+        PGresult *r = PQexecParams(pg, "SELECT pg_get_serial_sequence($1, 'id')", 1, nullptr, param, nullptr, nullptr, 0);
+        QByteArray sql;
+        if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) {
+            // A literal: quotes doubled (standard_conforming_strings is on since PostgreSQL 9.1).
+            const QByteArray sequence = QByteArray(PQgetvalue(r, 0, 0)).replace('\'', "''");
+            sql = "SELECT nextval('" + sequence + "'::regclass) FROM generate_series(1, $1::integer)";
+            pgIds = "mdk_group_ids_" + n;
+        }
+        PQclear(r);
+        return sql;
+    }();
+    for (const auto &[name, sql] : {std::pair{&pgInsert, &insertSql}, std::pair{&pgFind, &findSql}, std::pair{&pgIds, &idsSql}}) {
+        if (name->isEmpty())
+            continue;
         PGresult *r = PQprepare(pg, name->constData(), sql->constData(), 0, nullptr);
         const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
         if (!ok) {
@@ -279,29 +312,25 @@ bool EventStore::storeGroupPg(const UsageEventDefinition &d, Statements &s, cons
         const bool copy = together.size() >= CopyFrom;
         PGresult *r = nullptr;
         const qsizetype fields = d.schema.fields.size();
-        if (copy) {
-            // Its column types are the usage table's own: COPY parses each value once.
-            const QByteArray create = "SET LOCAL client_min_messages TO warning; CREATE TEMPORARY TABLE IF NOT EXISTS "
-                + s.pgStage + " (" + s.pgStageColumns + ") ON COMMIT DELETE ROWS; TRUNCATE " + s.pgStage;
-            r = PQexec(conn, create.constData());
-            if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-                error = errorOf(r, conn, &sqlState);
-                PQclear(r);
-                return fail(items[size_t(together.front())]);
+        // COPY's rows: the group's events (with the ids taken for them, when given).
+        auto copyRows = [&](const QByteArray &copySql, const std::vector<qint64> *ids) {
+            PGresult *c = PQexec(conn, copySql.constData());
+            if (PQresultStatus(c) != PGRES_COPY_IN) {
+                error = errorOf(c, conn, &sqlState);
+                PQclear(c);
+                return false;
             }
-            PQclear(r);
-            r = PQexec(conn, QByteArray("COPY " + s.pgStage + " FROM STDIN").constData());
-            if (PQresultStatus(r) != PGRES_COPY_IN) {
-                error = errorOf(r, conn, &sqlState);
-                PQclear(r);
-                return fail(items[size_t(together.front())]);
-            }
-            PQclear(r);
-            QByteArray chunk;
+            PQclear(c);
+            QByteArray chunk, id;
             chunk.reserve(CopyChunkBytes + 4096);
             bool sent = true;
-            for (const int i : together) {
+            for (size_t n = 0; n < together.size(); ++n) {
+                const int i = together[n];
                 const EventTexts &t = texts[size_t(i)];
+                if (ids) {
+                    id.setNum((*ids)[n]);
+                    appendCopyField(chunk, &id);
+                }
                 appendCopyField(chunk, &t.customer);
                 appendCopyField(chunk, &t.timestamp);
                 for (qsizetype f = 0; f < fields; ++f)
@@ -318,14 +347,64 @@ bool EventStore::storeGroupPg(const UsageEventDefinition &d, Statements &s, cons
             if (!chunk.isEmpty())
                 sent = sent && PQputCopyData(conn, chunk.constData(), int(chunk.size())) == 1;
             sent = PQputCopyEnd(conn, sent ? nullptr : "the data could not be sent") == 1 && sent;
-            r = PQgetResult(conn);
-            const bool copied = PQresultStatus(r) == PGRES_COMMAND_OK;
+            c = PQgetResult(conn);
+            const bool copied = PQresultStatus(c) == PGRES_COMMAND_OK;
             if (!copied)
-                error = errorOf(r, conn, &sqlState);
+                error = errorOf(c, conn, &sqlState);
+            PQclear(c);
+            while ((c = PQgetResult(conn)))
+                PQclear(c);
+            return copied && sent;
+        };
+        bool direct = false;
+        if (copy && !s.pgIds.isEmpty()) {
+            // Straight into the usage table: ids taken first, then one COPY, which PostgreSQL
+            // inserts in multi-row chunks without ON CONFLICT's second probe of the unique
+            // index. A key that is there already (a retried batch, another node) makes it
+            // fail as a whole: back to the savepoint, and the staging path below sorts it out.
+            const QByteArray count = QByteArray::number(qulonglong(together.size()));
+            const char *param[] = {count.constData()};
+            r = PQexecPrepared(conn, s.pgIds.constData(), 1, param, nullptr, nullptr, 0);
+            std::vector<qint64> ids;
+            if (PQresultStatus(r) == PGRES_TUPLES_OK && size_t(PQntuples(r)) == together.size()) {
+                ids.reserve(together.size());
+                for (int row = 0; row < PQntuples(r); ++row)
+                    ids.push_back(QByteArray(PQgetvalue(r, row, 0)).toLongLong());
+            }
             PQclear(r);
-            while ((r = PQgetResult(conn)))
+            r = nullptr;
+            const bool guarded = PQtransactionStatus(conn) == PQTRANS_INTRANS;
+            if (!ids.empty() && (!guarded || pgCommand(conn, "SAVEPOINT mdk_copy"))) {
+                direct = copyRows("COPY " + s.pgTable + " (id, " + s.pgColumns + ") FROM STDIN", &ids);
+                if (guarded)
+                    pgCommand(conn, direct ? "RELEASE SAVEPOINT mdk_copy" : "ROLLBACK TO SAVEPOINT mdk_copy");
+                if (direct) {
+                    for (size_t n = 0; n < together.size(); ++n) {
+                        StoreResult &result = *items[size_t(together[n])].result;
+                        result.outcome = StoreOutcome::Inserted;
+                        result.rowId = ids[n];
+                    }
+                } else if (!guarded) {
+                    return fail(items[size_t(together.front())]); // no savepoint to go back to
+                }
+                error.clear();
+                sqlState.clear();
+            }
+        }
+        if (direct) {
+            // every row went in
+        } else if (copy) {
+            // Its column types are the usage table's own: COPY parses each value once.
+            const QByteArray create = "SET LOCAL client_min_messages TO warning; CREATE TEMPORARY TABLE IF NOT EXISTS "
+                + s.pgStage + " (" + s.pgStageColumns + ") ON COMMIT DELETE ROWS; TRUNCATE " + s.pgStage;
+            r = PQexec(conn, create.constData());
+            if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+                error = errorOf(r, conn, &sqlState);
                 PQclear(r);
-            if (!copied || !sent)
+                return fail(items[size_t(together.front())]);
+            }
+            PQclear(r);
+            if (!copyRows("COPY " + s.pgStage + " FROM STDIN", nullptr))
                 return fail(items[size_t(together.front())]);
             r = PQexec(conn, QByteArray("INSERT INTO " + s.pgTable + " (" + s.pgColumns + ") SELECT " + s.pgStageSelect + " FROM "
                               + s.pgStage + " ON CONFLICT (customer_id, \"timestamp\") DO NOTHING RETURNING id, customer_id, \"timestamp\"")
@@ -351,22 +430,24 @@ bool EventStore::storeGroupPg(const UsageEventDefinition &d, Statements &s, cons
             }
             r = PQexecPrepared(conn, s.pgInsert.constData(), int(values.size()), values.data(), nullptr, nullptr, 0);
         }
-        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-            error = errorOf(r, conn, &sqlState);
+        if (!direct) {
+            if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+                error = errorOf(r, conn, &sqlState);
+                PQclear(r);
+                return fail(items[size_t(together.front())]);
+            }
+            for (int row = 0; row < PQntuples(r); ++row) {
+                const Key key{QString::fromUtf8(PQgetvalue(r, row, 1), PQgetlength(r, row, 1)),
+                              QByteArray(PQgetvalue(r, row, 2)).toLongLong()};
+                const int i = firstOfKey.value(key, -1);
+                if (i < 0)
+                    continue;
+                StoreResult &result = *items[size_t(i)].result;
+                result.outcome = StoreOutcome::Inserted;
+                result.rowId = QByteArray(PQgetvalue(r, row, 0)).toLongLong();
+            }
             PQclear(r);
-            return fail(items[size_t(together.front())]);
         }
-        for (int row = 0; row < PQntuples(r); ++row) {
-            const Key key{QString::fromUtf8(PQgetvalue(r, row, 1), PQgetlength(r, row, 1)),
-                          QByteArray(PQgetvalue(r, row, 2)).toLongLong()};
-            const int i = firstOfKey.value(key, -1);
-            if (i < 0)
-                continue;
-            StoreResult &result = *items[size_t(i)].result;
-            result.outcome = StoreOutcome::Inserted;
-            result.rowId = QByteArray(PQgetvalue(r, row, 0)).toLongLong();
-        }
-        PQclear(r);
 
         // 2. The keys that were there already: their stored rows in one query.
         QByteArray customers = "{", stamps = "{";

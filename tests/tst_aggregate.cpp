@@ -904,14 +904,35 @@ void TestAggregate::monthPartitionsOverHttp()
     const Reply batch = postTo(u"/usage/meter/batch"_s, february);
     QCOMPARE(batch.status, 201);
     QCOMPARE(batch.json.value(u"stored").toInt(), 600);
+    // The same batch again (a client's retry): every key is there, the straight COPY fails
+    // as a whole and the staging path sorts the events into duplicates.
+    const Reply retried = postTo(u"/usage/meter/batch"_s, february);
+    QCOMPARE(retried.status, 200);
+    QCOMPARE(retried.json.value(u"stored").toInt(), 0);
+    QCOMPARE(retried.json.value(u"duplicates").toInt(), 600);
+    // 599 new events and one stored one: 599 stored, one duplicate.
+    QByteArray mixed = "[" + event("b", "2025-02-01T00:00:00Z", 1);
+    for (int i = 600; i < 1199; ++i)
+        mixed += "," + event(i % 2 ? "a" : "b", qPrintable(Timestamp::toIso(us("2025-02-01T00:00:00Z") + qint64(i) * 1000000)), 1);
+    mixed += "]";
+    const Reply part = postTo(u"/usage/meter/batch"_s, mixed);
+    QCOMPARE(part.status, 201);
+    QCOMPARE(part.json.value(u"stored").toInt(), 599);
+    QCOMPARE(part.json.value(u"duplicates").toInt(), 1);
+    // An atomic batch with one clash (same key, another value): nothing of it stays.
+    QByteArray clash = "[" + event("b", "2025-02-01T00:00:00Z", 99);
+    for (int i = 2000; i < 2600; ++i)
+        clash += "," + event("a", qPrintable(Timestamp::toIso(us("2025-02-01T00:00:00Z") + qint64(i) * 1000000)), 1);
+    clash += "]";
+    QCOMPARE(postTo(u"/usage/meter/batch"_s, clash).status, 409);
     QCOMPARE(postTo(u"/usage/meter"_s, event("b", "2025-03-31T23:00:00Z", 8)).status, 201);
 
     const Aggregate::Result r = run(*m_ws, query(m_def, u"n"_s, Aggregate::Function::Sum, Aggregate::Window::Month,
                                                  "2025-01-01T00:00:00Z", "2025-04-01T00:00:00Z"));
     QCOMPARE(byKey(r), (QMap<QString, QString>{{u"a@2025-01-01T00:00:00.000Z"_s, u"3"_s},
                                                {u"b@2025-01-01T00:00:00.000Z"_s, u"4"_s},
-                                               {u"a@2025-02-01T00:00:00.000Z"_s, u"300"_s},
-                                               {u"b@2025-02-01T00:00:00.000Z"_s, u"300"_s},
+                                               {u"a@2025-02-01T00:00:00.000Z"_s, u"599"_s},
+                                               {u"b@2025-02-01T00:00:00.000Z"_s, u"600"_s},
                                                {u"b@2025-03-01T00:00:00.000Z"_s, u"8"_s}}));
     if (!test::onPostgres())
         return;
@@ -933,7 +954,7 @@ void TestAggregate::monthPartitionsOverHttp()
         return c.value(0).toLongLong();
     };
     QCOMPARE(rowsIn(u"usage_meter$202501"_s), 3);
-    QCOMPARE(rowsIn(u"usage_meter$202502"_s), 600);
+    QCOMPARE(rowsIn(u"usage_meter$202502"_s), 1199);
     QCOMPARE(rowsIn(u"usage_meter$202503"_s), 1);
     QCOMPARE(rowsIn(u"usage_meter$default"_s), 0);
     // A month's scan reads that month's partition only (plan-time pruning).
