@@ -19,7 +19,7 @@ int main(int argc, char **argv)
         limits.ioThreads = args[at + 1].toInt();
     HttpEngine engine(
         limits,
-        [](IncomingRequest &&request, Reply reply) {
+        [](IncomingRequest &&request, const Reply &reply) {
             if (request.path.startsWith(QLatin1String("/usage/")) && request.path.endsWith(QLatin1String("/batch")))
                 reply.send(201, QByteArrayLiteral("{\"stored\":0}"));
             else if (request.path.startsWith(QLatin1String("/usage/")))

@@ -86,7 +86,7 @@ QString MonthPartitions::partitionName(const QString &table, int month)
 
 QString MonthPartitions::defaultPartitionName(const QString &table)
 {
-    const QString name = table + QStringLiteral("$default");
+    QString name = table + QStringLiteral("$default");
     if (name.toUtf8().size() <= 63)
         return name;
     const QByteArray digest = QCryptographicHash::hash(table.toUtf8(), QCryptographicHash::Sha256).toHex().left(16);

@@ -283,7 +283,8 @@ private slots:
         QVERIFY(page);
         auto *warning = child<QLabel>(page, "securityWarning");
         auto *listen = child<QLineEdit>(page, "listenAddress");
-        QVERIFY(warning && listen);
+        QVERIFY(warning);
+        QVERIFY(listen);
         auto restart = [&](const QString &address) {
             QSignalSpy started(&m_app->endpoint(), &IngestService::started);
             if (child<QPushButton>(page, "stopButton")->isEnabled())

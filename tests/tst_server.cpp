@@ -54,7 +54,7 @@ private:
     QNetworkAccessManager m_nam;
     QUrl m_base;
 
-    void startService(EndpointLimits limits = {})
+    void startService(const EndpointLimits &limits = {})
     {
         m_service = std::make_unique<IngestService>(m_db, limits);
         QSignalSpy started(m_service.get(), &IngestService::started);
@@ -403,7 +403,7 @@ private slots:
                 + ",\"region\":\"eu-west-1-availability-zone-a\"},\"customer_id\":\"big-" + QByteArray::number(i % 16)
                 + "\",\"timestamp\":" + QByteArray::number(1700000000 + i) + "}";
         body += "]";
-        QVERIFY(body.size() > 1024 * 1024);
+        QVERIFY(body.size() > qsizetype(1024) * 1024);
         const qint64 before = rows(QStringLiteral("usage_typed"));
         const Reply big = post(QStringLiteral("/usage/typed/batch"), body);
         QCOMPARE(big.status, 201);
